@@ -1,0 +1,37 @@
+# The two commands of the Quick start: `make conformance` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+REPORTS ?= reports
+STACK_DIR ?= compose
+PYTEST_ARGS ?=
+
+.PHONY: conformance pi test unit lint setup clean
+
+conformance: setup ## Boot the stack, run every control, write reports/
+	$(PYTEST) suites --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
+	  --junitxml=$(REPORTS)/junit.xml --html=$(REPORTS)/report.html --self-contained-html $(PYTEST_ARGS)
+
+pi: setup ## Only the Raspberry Pi 4 budgets
+	$(PYTEST) suites -m pi --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
+	  --junitxml=$(REPORTS)/junit.xml --html=$(REPORTS)/report.html --self-contained-html $(PYTEST_ARGS)
+
+test: setup ## The suite's own tests: unit, reference stack green, mutants red
+	$(PYTEST) tests --reports-dir $(REPORTS) $(PYTEST_ARGS)
+
+unit: $(VENV)/.installed ## Unit tests only; no Docker needed
+	$(PYTEST) tests/unit $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+setup: $(VENV)/.installed
+	@bash scripts/setup.sh
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[lint]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) .tox $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.html $(REPORTS)/selftest

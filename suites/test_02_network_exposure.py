@@ -1,0 +1,53 @@
+"""Network exposure: what the stack publishes on the host and listens on inside."""
+
+import ipaddress
+
+import pytest
+
+
+def _bindings(container) -> list[tuple[int, str, str]]:
+    """(container port, host IP, host port) for every published binding."""
+    ports = container.attrs["NetworkSettings"]["Ports"] or {}
+    return [(int(spec.split("/")[0]), bind["HostIp"], bind["HostPort"])
+            for spec, binds in ports.items() for bind in binds or []]
+
+
+def _is_loopback(address: str) -> bool:
+    return bool(address) and ipaddress.ip_address(address).is_loopback
+
+
+@pytest.mark.control("NET-01", severity="high", claims=["P11", "L4"])
+def test_only_allowed_ports_published(stack, container, service):
+    """Only the profile's allowed ports are published, and only on loopback unless allowed.
+
+    Rationale: every published port is a door from the host's networks into the stack.
+    A database or cache published by mistake, or a gateway bound to 0.0.0.0 on a
+    device on the home network, exposes data that the stack's design keeps inside.
+    """
+    allowed = {p.port: p for p in stack.profile.published if p.service == service}
+    bindings = _bindings(container)
+    if service in stack.access_ports:  # the suite's own loopback door to PostgreSQL/Redis
+        own = (stack.access_ports[service], "127.0.0.1", str(stack.port(service, stack.access_ports[service])))
+        if own in bindings:
+            bindings.remove(own)
+    wrong = [f"{host_ip or '*'}:{host_port}->{port}" for port, host_ip, host_port in bindings
+             if port not in allowed or not (allowed[port].public or _is_loopback(host_ip))]
+    expected = ", ".join(f"127.0.0.1:*->{p}" if not a.public else f"*:*->{p}" for p, a in allowed.items())
+    assert not wrong, (f"{service}: expected published ports [{expected or 'none'}], "
+                       f"found not allowed: {', '.join(wrong)}")
+
+
+@pytest.mark.control("NET-02", severity="medium", claims=["P5", "P11"])
+def test_listening_sockets_are_the_profiles(stack, inspector, service):
+    """The service listens on exactly the profile's ports: no debug or admin listeners.
+
+    Rationale: a forgotten debug server, metrics exporter or admin console listens
+    inside the container even when nothing publishes it, and anything on the same
+    network can reach it. The sockets are read from an inspector container that
+    shares the service's network namespace, so the image needs no tools.
+    """
+    expected = set(stack.profile.services[service].listen)
+    found = {int(url.rsplit(":", 1)[1]) for url in inspector.socket.get_listening_sockets()
+             if url.startswith(("tcp://", "udp://"))}
+    assert found == expected, (f"{service}: expected listening ports {sorted(expected)}, "
+                               f"found {sorted(found)}")
