@@ -1,0 +1,80 @@
+"""The control-marker hook, run on small test files with pytester."""
+
+import time
+
+import pytest
+
+from fixtures.wait import WaitTimeout, wait_for
+
+pytest_plugins = ["pytester"]
+
+GOOD = '''
+import pytest
+
+@pytest.mark.control("CTR-07", severity="high", claims=["Z6"])
+def test_one():
+    """A title.
+
+    Rationale: a reason.
+    """
+'''
+
+
+@pytest.fixture
+def suite(pytester):
+    pytester.makeconftest("from fixtures.controls import check_controls\n"
+                          "import pytest\n"
+                          "def pytest_configure(config):\n"
+                          "    config.addinivalue_line('markers', 'control: a control')\n"
+                          "def pytest_collection_modifyitems(items):\n"
+                          "    errors = check_controls(items)\n"
+                          "    if errors: raise pytest.UsageError('; '.join(errors))\n")
+    return pytester
+
+
+def test_metadata_reaches_junit(suite):
+    suite.makepyfile(test_a=GOOD)
+    result = suite.runpytest("--junitxml=out.xml", "-o", "junit_family=xunit1")
+    result.assert_outcomes(passed=1)
+    xml = (suite.path / "out.xml").read_text()
+    assert 'name="control_id" value="CTR-07"' in xml and 'name="claims" value="Z6"' in xml
+
+
+def test_duplicate_id_is_rejected(suite):
+    suite.makepyfile(test_a=GOOD, test_b=GOOD.replace("test_one", "test_two"))
+    result = suite.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*control ID CTR-07 is used by both test_a.test_one and test_b.test_two*"])
+
+
+@pytest.mark.parametrize("change, message", [
+    (('"CTR-07"', '"ctr7"'), "control ID 'ctr7' does not look like AREA-NN"),
+    (('severity="high"', 'severity="urgent"'), "severity 'urgent' is not one of"),
+    (('claims=["Z6"]', "claims=[]"), "control CTR-07 names no claims"),
+    (("Rationale: a reason.", ""), "needs a docstring with a title and 'Rationale:'"),
+])
+def test_incomplete_metadata_is_rejected(suite, change, message):
+    suite.makepyfile(test_a=GOOD.replace(*change))
+    result = suite.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+def test_wait_for_polls_until_ready():
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionError("refused")
+        return "up"
+    assert wait_for(attempt, "service", poll_s=0.01) == "up"
+    assert len(calls) == 3
+
+
+def test_wait_for_times_out_with_hint():
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout, match=r"db not ready after 0.2 s: refused. Hint: read its logs"):
+        wait_for(lambda: (_ for _ in ()).throw(ConnectionError("refused")), "db",
+                 timeout_s=0.2, poll_s=0.05, hint="read its logs")
+    assert time.monotonic() - started < 2

@@ -1,0 +1,62 @@
+"""The profile parser: the reference profile loads, and each bad key gets a message naming it."""
+
+import copy
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from fixtures.profile import ProfileError, load_profile, parse_profile
+
+COMPOSE = Path(__file__).parents[2] / "compose"
+
+
+@pytest.fixture
+def data():
+    return tomllib.loads((COMPOSE / "conformance.toml").read_text())
+
+
+def test_reference_profile_loads():
+    profile = load_profile(COMPOSE)
+    assert profile.services["gateway"].user == 33
+    assert profile.published[0].service == "gateway"
+    assert "pg_stat_statements" in profile.postgres.extensions
+    assert profile.budgets.startup_s == 30.0
+
+
+def test_sections_are_optional(data):
+    for section in ("postgres", "redis", "api", "ports", "env"):
+        del data[section]
+    profile = parse_profile(data, COMPOSE)
+    assert (profile.postgres, profile.redis, profile.api, profile.published) == (None, None, None, ())
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["services"]["api"].pop("user"), "missing key 'services.api.user'"),
+    (lambda d: d["services"]["api"].update(user=0), "'services.api.user' is 0"),
+    (lambda d: d["services"]["api"].update(user="997"), "'services.api.user' must be int, not str"),
+    (lambda d: d["postgres"].update(service="db"), "'postgres.service' names service 'db'"),
+    (lambda d: d["redis"].update(password_secret="nope"), "'redis.password_secret' names secret 'nope'"),
+    (lambda d: d["budgets"].pop("startup_s"), "missing key 'budgets.startup_s'"),
+    (lambda d: d["stack"].update(compose_files=["absent.yaml"]), "absent.yaml, which does not exist"),
+    (lambda d: d["postgres"].update(extensions=["pgcrypto", 3]), "'postgres.extensions[1]' must be str"),
+    (lambda d: d["ports"]["published"][0].pop("port"), "missing key 'ports.published[0].port'"),
+    (lambda d: d.pop("services"), "missing key 'services'"),
+])
+def test_bad_key_is_named(data, mutate, message):
+    broken = copy.deepcopy(data)
+    mutate(broken)
+    with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_profile(broken, COMPOSE)
+
+
+def test_missing_file_says_what_to_pass(tmp_path):
+    with pytest.raises(ProfileError, match="no such file; --stack-dir must name a folder"):
+        load_profile(tmp_path)
+
+
+def test_invalid_toml_is_one_line(tmp_path):
+    (tmp_path / "conformance.toml").write_text("[stack\n")
+    with pytest.raises(ProfileError, match="not valid TOML") as error:
+        load_profile(tmp_path)
+    assert "\n" not in str(error.value)
