@@ -78,3 +78,12 @@ def test_wait_for_times_out_with_hint():
         wait_for(lambda: (_ for _ in ()).throw(ConnectionError("refused")), "db",
                  timeout_s=0.2, poll_s=0.05, hint="read its logs")
     assert time.monotonic() - started < 2
+
+
+def test_catalogue_is_current():
+    from pathlib import Path
+
+    from fixtures.catalogue import render
+
+    docs = Path(__file__).parents[2] / "docs" / "controls.md"
+    assert docs.read_text() == render(), "docs/controls.md is stale: python -m fixtures.catalogue > docs/controls.md"

@@ -1,0 +1,81 @@
+"""Fixtures for the suite's own tests: run the real suite in a subprocess and read its summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    summary: dict | None
+
+    def failed_cases(self) -> set[str]:
+        """Failed controls as ``ID[case]`` and, for unparametrized ones, ``ID``."""
+        return {c["id"] + (f"[{c['case']}]" if c["case"] else "")
+                for c in (self.summary or {}).get("controls", []) if c["outcome"] == "failed"}
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.output.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        pytest.fail(f"these tests need a Docker engine; run scripts/setup.sh first ({error})")
+    return client
+
+
+@pytest.fixture
+def run_suite(tmp_path, docker_client):
+    """Run ``pytest suites`` with extra arguments; returns a Run and checks nothing was left behind."""
+    projects = []
+
+    def run(*args: str, env: dict | None = None, timeout_s: int = 900) -> Run:
+        reports = tmp_path / f"reports-{len(projects)}"
+        argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+                "--reports-dir", str(reports), *args]
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
+                              env={**os.environ, **(env or {})})
+        summary_path = reports / "summary.json"
+        summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+        if summary and summary["stack"]["project"]:
+            projects.append(summary["stack"]["project"])
+        return Run(done.returncode, done.stdout + done.stderr, summary)
+
+    yield run
+    for project in projects:
+        assert not leftovers(docker_client, project), f"project {project} left {leftovers(docker_client, project)}"
+
+
+def leftovers(client, project: str) -> list[str]:
+    """Containers, volumes and networks that still carry the compose project's label."""
+    label = {"label": f"com.docker.compose.project={project}"}
+    return ([f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+            + [f"volume {v.name}" for v in client.volumes.list(filters=label)]
+            + [f"network {n.name}" for n in client.networks.list(filters=label)])
+
+
+@pytest.fixture(scope="session")
+def mutant_results(pytestconfig):
+    """Collects one entry per mutant and writes reports/selftest-mutants.json at the end."""
+    results: list[dict] = []
+    yield results
+    if results:
+        directory = Path(pytestconfig.getoption("reports_dir"))
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "selftest-mutants.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,0 +1,78 @@
+"""Bad input gets one clear line and a non-zero exit, and leaves nothing behind."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, leftovers
+
+
+def _one_line_error(run, text: str) -> None:
+    assert text in run.output, run.tail()
+    assert "Traceback" not in run.output, run.tail()
+    assert sum(text in line for line in run.output.splitlines()) == 1, run.tail()
+
+
+def test_no_engine(run_suite):
+    run = run_suite(env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert run.returncode == 3
+    _one_line_error(run, "no Docker engine answers")
+    assert "Hint: run scripts/ensure-docker.sh" in run.output
+
+
+def test_bad_profile(run_suite, tmp_path):
+    (tmp_path / "conformance.toml").write_text("[stack]\nname = 'x'\n")
+    run = run_suite("--stack-dir", str(tmp_path))
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR
+    _one_line_error(run, "missing key 'stack.compose_files'")
+
+
+def test_missing_overlay(run_suite):
+    run = run_suite("--compose-file", "no/such/overlay.yaml")
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR
+    _one_line_error(run, "--compose-file no/such/overlay.yaml: no such file")
+
+
+def test_broken_compose_file(run_suite, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("services:\n  api:\n    mem_limit: [not, a, size]\n")
+    run = run_suite("--compose-file", str(broken))
+    assert run.returncode == 3
+    _one_line_error(run, "`docker compose build` failed")
+
+
+@pytest.mark.slow
+def test_port_in_use(run_suite):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = run_suite(env={"GATEWAY_PORT": str(port)})
+    assert run.returncode == 3
+    _one_line_error(run, "`docker compose up` failed")
+    assert f"127.0.0.1:{port}" in run.output, run.tail()
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_nothing_behind(docker_client, tmp_path):
+    before = {c.id for c in docker_client.containers.list(all=True)}
+    suite = subprocess.Popen([sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+                              "--reports-dir", str(tmp_path)], cwd=ROOT, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    project = None
+    while project is None and time.monotonic() < deadline and suite.poll() is None:
+        new = [c for c in docker_client.containers.list(all=True) if c.id not in before
+               and c.labels.get("com.docker.compose.project", "").startswith("conformance-")]
+        project = new[0].labels["com.docker.compose.project"] if new else None
+        time.sleep(0.2)
+    assert project, "the suite never created a container"
+    os.killpg(suite.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+    output, _ = suite.communicate(timeout=120)
+    assert suite.returncode != 0, output
+    assert not leftovers(docker_client, project), output

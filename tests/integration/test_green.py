@@ -1,0 +1,29 @@
+"""Stacks that keep their promises pass; controls that do not apply skip with a reason."""
+
+from pathlib import Path
+
+import pytest
+
+STACKS = Path(__file__).parents[1] / "stacks"
+
+
+@pytest.mark.slow
+def test_reference_stack_is_green(run_suite):
+    run = run_suite()
+    assert run.returncode == 0, run.tail(60)
+    totals = run.summary["totals"]
+    assert totals["failed"] == 0 and totals["skipped"] == 0, totals
+    startup = next(b for b in run.summary["budgets"] if b["name"] == "startup")
+    assert set(startup["details"]) == {"postgres", "redis", "api", "gateway"}
+    assert run.summary["stack"]["build_s"] > 0
+
+
+@pytest.mark.slow
+def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
+    run = run_suite("--stack-dir", str(STACKS / "pg-redis"))
+    assert run.returncode == 0, run.tail(60)
+    controls = run.summary["controls"]
+    assert {c["case"] for c in controls if c["id"] == "CTR-01"} == {"db", "cache"}
+    skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "skipped"}
+    assert skipped.keys() == {"RLS-01", "API-01"}, skipped
+    assert all(reason.startswith("the profile") for reason in skipped.values()), skipped

@@ -1,0 +1,25 @@
+"""Mutants: overlays that break the reference stack, and the controls that must then fail."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+MUTANTS = sorted(p for p in (Path(__file__).parents[1] / "mutants").iterdir() if (p / "mutant.toml").is_file())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda p: p.name)
+def test_mutant_is_killed(mutant, run_suite, mutant_results):
+    spec = tomllib.loads((mutant / "mutant.toml").read_text())
+    overlays = [arg for name in spec["overlays"] for arg in ("--compose-file", str(mutant / name))]
+    run = run_suite(*overlays, env={"MUTANT_DIR": str(mutant)})
+    assert run.summary, f"mutant {mutant.name}: the suite wrote no summary\n{run.tail()}"
+
+    expected, failed = set(spec["expect_failed"]), run.failed_cases()
+    killed = expected <= failed
+    mutant_results.append({"name": mutant.name, "description": " ".join(spec["description"].split()),
+                           "expected_failing": sorted(expected), "actually_failing": sorted(failed),
+                           "killed": killed})
+    assert run.returncode == 1, f"mutant {mutant.name}: expected the suite to fail\n{run.tail()}"
+    assert killed, f"mutant {mutant.name} survived: {sorted(expected - failed)} passed on the broken stack"
