@@ -25,7 +25,14 @@ trap 'rm -rf "$root"' EXIT
 start=$SECONDS
 debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >/dev/null \
   || die "debootstrap failed; is deb.debian.org reachable?"
-# Match the slim image: no apt caches, no docs.
-rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc/* "$root"/usr/share/man/*
+# Match the official slim image: no apt lists or caches (now or after later installs), no docs.
+rm -rf "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* \
+  "$root"/usr/share/doc/* "$root"/usr/share/man/*
+cat > "$root"/etc/apt/apt.conf.d/docker-clean <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
 tar -C "$root" -c . | docker import -c 'CMD ["bash"]' - "$image" >/dev/null
 say "no registry reachable: built $image with debootstrap in $((SECONDS - start)) s"

@@ -4,6 +4,8 @@ import ipaddress
 
 import pytest
 
+DOCKER_DNS = "127.0.0.11"  # the engine's embedded resolver, present in every user-defined network
+
 
 def _bindings(container) -> list[tuple[int, str, str]]:
     """(container port, host IP, host port) for every published binding."""
@@ -44,10 +46,12 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
     Rationale: a forgotten debug server, metrics exporter or admin console listens
     inside the container even when nothing publishes it, and anything on the same
     network can reach it. The sockets are read from an inspector container that
-    shares the service's network namespace, so the image needs no tools.
+    shares the service's network namespace, so the image needs no tools. The
+    engine's own DNS resolver on 127.0.0.11 is not the service's and is left out.
     """
     expected = set(stack.profile.services[service].listen)
-    found = {int(url.rsplit(":", 1)[1]) for url in inspector.socket.get_listening_sockets()
-             if url.startswith(("tcp://", "udp://"))}
+    sockets = [url.split("://", 1)[1].rsplit(":", 1) for url in inspector.socket.get_listening_sockets()
+               if url.startswith(("tcp://", "udp://"))]
+    found = {int(port) for address, port in sockets if address != DOCKER_DNS}
     assert found == expected, (f"{service}: expected listening ports {sorted(expected)}, "
                                f"found {sorted(found)}")

@@ -1,0 +1,1 @@
+"""Multi-tenant CRM API (Starlette + psycopg + Redis)."""

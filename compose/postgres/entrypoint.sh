@@ -1,0 +1,87 @@
+#!/bin/sh
+# Entrypoint of the CRM PostgreSQL image.
+# First start (empty volume): initdb + run /docker-entrypoint-initdb.d/*.sql
+# against a temporary server that only listens on the unix socket; then exec
+# the real server. Secrets are read from /run/secrets by initdb (--pwfile) and
+# by psql backticks inside the SQL; they never appear on a command line or in
+# the output.
+set -eu
+
+PGDATA=/var/lib/postgresql/data
+PGCONF=/etc/postgresql-conformance/postgresql.conf
+PGSOCKET=/run/postgresql
+INITDB_DIR=/docker-entrypoint-initdb.d
+SECRETS_DIR=/run/secrets
+PATH=/usr/lib/postgresql/15/bin:$PATH
+export PGDATA PATH
+
+log() { printf 'entrypoint: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Anything that does not look like a postgres option is run as a command
+# (e.g. `docker run --rm IMAGE psql -h ...`).
+if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then
+    exec "$@"
+fi
+
+umask 0077
+
+# Cleanup for a failed/interrupted first initialisation: stop the temporary
+# server and empty the data directory (everything in it was created by this
+# initdb run), so that the next start retries instead of serving a half-built
+# database.
+init_armed=0
+cleanup_init() {
+    rc=$?
+    trap - EXIT INT TERM
+    if [ "$init_armed" = 1 ]; then
+        log "initialisation failed (exit $rc); removing partial cluster"
+        pg_ctl -D "$PGDATA" -m immediate -w stop >/dev/null 2>&1 || true
+        find "$PGDATA" -mindepth 1 -delete || true
+    fi
+    [ "$rc" -ne 0 ] || rc=1
+    exit "$rc"
+}
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    [ -d "$PGDATA" ] && [ -w "$PGDATA" ] \
+        || die "$PGDATA is missing or not writable by uid $(id -u); mount a volume there"
+    [ -z "$(ls -A "$PGDATA")" ] \
+        || die "$PGDATA is not empty but has no PG_VERSION; refusing to initialise over it"
+    [ -d "$PGSOCKET" ] && [ -w "$PGSOCKET" ] \
+        || die "$PGSOCKET is missing or not writable (mount a tmpfs there)"
+    for s in pg_admin_password pg_app_password pg_readonly_password seed_password; do
+        [ -r "$SECRETS_DIR/$s" ] && [ -s "$SECRETS_DIR/$s" ] \
+            || die "secret $SECRETS_DIR/$s is missing, empty or unreadable by uid $(id -u)"
+    done
+
+    log "empty data directory: running initdb"
+    initdb --pgdata="$PGDATA" --username=postgres \
+        --pwfile="$SECRETS_DIR/pg_admin_password" \
+        --auth-local=peer --auth-host=scram-sha-256 \
+        --encoding=UTF8 --locale=C.UTF-8 --data-checksums >/dev/null
+    init_armed=1
+    trap cleanup_init EXIT INT TERM
+
+    # Temporary server: unix socket only, nothing logged that could contain
+    # a secret (failing statements, pg_stat_statements texts).
+    pg_ctl -D "$PGDATA" -w -t 120 \
+        -o "-c config_file=$PGCONF -c listen_addresses='' -c log_min_error_statement=panic -c pg_stat_statements.track=none" \
+        start
+
+    for f in "$INITDB_DIR"/*.sql; do
+        [ -e "$f" ] || continue
+        log "running $f"
+        psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet \
+            -h "$PGSOCKET" -U postgres -d postgres -f "$f"
+    done
+
+    pg_ctl -D "$PGDATA" -m fast -w -t 120 stop
+    trap - EXIT INT TERM
+    init_armed=0
+    log "initialisation complete"
+else
+    log "data directory already initialised (PostgreSQL $(cat "$PGDATA/PG_VERSION")); skipping init"
+fi
+
+exec postgres -D "$PGDATA" -c config_file="$PGCONF" "$@"
