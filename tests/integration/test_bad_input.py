@@ -43,7 +43,8 @@ def test_broken_compose_file(run_suite, tmp_path):
     broken.write_text("services:\n  api:\n    mem_limit: [not, a, size]\n")
     run = run_suite("--compose-file", str(broken))
     assert run.returncode == 3
-    _one_line_error(run, "`docker compose build` failed")
+    _one_line_error(run, "`docker compose config` failed")
+    assert "services.api.mem_limit must be a number or string" in run.output
 
 
 @pytest.mark.slow

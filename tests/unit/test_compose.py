@@ -20,9 +20,9 @@ def test_project_names_are_unique_and_prefixed():
     assert all(n.startswith("conformance-") and len(n) == 20 for n in names)
 
 
-def test_setup_builds_then_waits_with_a_deadline():
+def test_setup_validates_builds_then_waits_with_a_deadline():
     assert compose.setup_commands(90) == [
-        "build --quiet", "up --detach --no-build --wait --wait-timeout 90"]
+        "config --quiet", "build --quiet", "up --detach --no-build --wait --wait-timeout 90"]
 
 
 def test_cleanup_removes_volumes_and_orphans():
@@ -62,3 +62,9 @@ def test_access_overlay_publishes_data_services_on_loopback_only(tmp_path):
         "postgres": {"ports": ["127.0.0.1::5432"], "networks": [compose.ACCESS_NETWORK]},
         "redis": {"ports": ["127.0.0.1::6379"], "networks": [compose.ACCESS_NETWORK]},
     }
+
+
+def test_compose_error_is_composes_last_line():
+    error = Exception('Command docker compose up returned 1: """ Container x  Started\n'
+                      'Error: port is already allocated\n""".')
+    assert compose.compose_error(error) == "Error: port is already allocated"
