@@ -1,12 +1,23 @@
 """Container runtime: what the running containers do, not what their images say."""
 
+import re
+
 import pytest
+
+from fixtures.images import unpinned_references
+
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
+DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 
 
 def _processes(container) -> list[dict]:
     """The container's processes as the engine sees them, with numeric UIDs (no tools in the image)."""
     top = container.top(ps_args="-o pid,uid,comm")
     return [dict(zip(top["Titles"], row, strict=True)) for row in top["Processes"]]
+
+
+def _capability(name: str) -> str:
+    return name.upper().removeprefix("CAP_")
 
 
 @pytest.mark.control("CTR-01", severity="high", claims=["Z6", "P5"])
@@ -24,3 +35,155 @@ def test_processes_run_as_profile_user(stack, container, service):
     wrong = [f"{p['COMMAND']} (pid {p['PID']}) as uid {p['UID']}"
              for p in processes if int(p["UID"]) != expected]
     assert not wrong, f"{service}: expected every process as uid {expected}, found {', '.join(wrong)}"
+
+
+@pytest.mark.control("CTR-02", severity="critical", claims=["Z6", "P5"])
+def test_not_privileged(container, service):
+    """The container is not privileged.
+
+    Rationale: a privileged container has every capability and every host device;
+    escaping it is a matter of mounting the host's disk.
+    """
+    assert not container.attrs["HostConfig"]["Privileged"], f"{service}: expected privileged false, found true"
+
+
+@pytest.mark.control("CTR-03", severity="high", claims=["Z6", "P5"])
+def test_capabilities_dropped(stack, container, service):
+    """All capabilities are dropped, and only those the profile allows are added back.
+
+    Rationale: Docker's default set still includes capabilities such as NET_RAW,
+    CHOWN and SETUID that the services do not need and an attacker can use.
+    """
+    host = container.attrs["HostConfig"]
+    dropped = {_capability(c) for c in host.get("CapDrop") or []}
+    added = {_capability(c) for c in host.get("CapAdd") or []}
+    allowed = {_capability(c) for c in stack.profile.services[service].cap_add}
+    assert "ALL" in dropped, f"{service}: expected cap_drop [ALL], found {sorted(dropped) or 'none'}"
+    assert added <= allowed, (f"{service}: expected cap_add within {sorted(allowed) or 'none'}, "
+                              f"found {sorted(added - allowed)} too")
+
+
+@pytest.mark.control("CTR-04", severity="high", claims=["Z6", "P5"])
+def test_no_new_privileges(container, service):
+    """no-new-privileges is set.
+
+    Rationale: without it a setuid binary inside the image can raise a process back
+    to root, undoing the non-root user.
+    """
+    options = [o.replace("=", ":") for o in container.attrs["HostConfig"].get("SecurityOpt") or []]
+    assert any(o in ("no-new-privileges", "no-new-privileges:true") for o in options), (
+        f"{service}: expected security_opt no-new-privileges:true, found {options or 'none'}")
+
+
+@pytest.mark.control("CTR-05", severity="high", claims=["Z6", "P5"])
+def test_read_only_root_filesystem(stack, container, service):
+    """The root filesystem is read-only; only the profile's tmpfs mounts and volumes are writable.
+
+    Rationale: a writable image lets an intruder drop tools and persist changes to
+    binaries and configuration; listing the writable paths keeps state where it is
+    expected and backed up.
+    """
+    host = container.attrs["HostConfig"]
+    assert host["ReadonlyRootfs"], f"{service}: expected read_only root filesystem, found writable"
+    writable = set(host.get("Tmpfs") or {}) | {m["Destination"] for m in container.attrs["Mounts"] if m["RW"]}
+    allowed = set(stack.profile.services[service].writable)
+    assert writable <= allowed, (f"{service}: expected writable paths within {sorted(allowed) or 'none'}, "
+                                 f"found {sorted(writable - allowed)} too")
+
+
+@pytest.mark.control("CTR-06", severity="medium", claims=["Z7", "P6"])
+def test_memory_and_cpu_limits(container, service):
+    """Memory and CPU limits are set.
+
+    Rationale: on a 4 GB Pi, one runaway service without limits takes the memory or
+    CPU the others need, and the kernel's OOM killer picks the victim.
+    """
+    host = container.attrs["HostConfig"]
+    assert host["Memory"] > 0, f"{service}: expected a memory limit, found none"
+    assert host["NanoCpus"] > 0 or host["CpuQuota"] > 0, f"{service}: expected a CPU limit, found none"
+
+
+@pytest.mark.control("CTR-07", severity="medium", claims=["Z7", "N7"])
+def test_memory_limits_fit_budget(stack):
+    """The memory limits of all services add up to no more than the RAM budget.
+
+    Rationale: limits that add up to more than the device has are no limits at all:
+    under load the services can together exhaust the host.
+    """
+    limits = {s: stack.container(s).attrs["HostConfig"]["Memory"] / 2**20 for s in stack.profile.services}
+    total, budget = sum(limits.values()), stack.profile.budgets.memory_mb
+    assert total <= budget, (f"memory limits: expected a total of at most {budget:g} MiB, found {total:g} MiB ("
+                             + ", ".join(f"{s} {v:g}" for s, v in limits.items()) + ")")
+
+
+@pytest.mark.control("CTR-08", severity="medium", claims=["Z8", "N8", "P6", "L7"])
+def test_healthcheck_defined_and_healthy(container, service):
+    """A healthcheck is defined and reports healthy.
+
+    Rationale: without a healthcheck, dependants start against a service that is not
+    ready and nothing notices when it stops answering.
+    """
+    test = (container.attrs["Config"].get("Healthcheck") or {}).get("Test") or ["NONE"]
+    assert test[0] != "NONE", f"{service}: expected a healthcheck, found none"
+    status = container.attrs["State"].get("Health", {}).get("Status")
+    assert status == "healthy", f"{service}: expected healthy, found {status}"
+
+
+@pytest.mark.control("CTR-09", severity="medium", claims=["Z9", "L7"])
+def test_restart_policy(container, service):
+    """A restart policy is set.
+
+    Rationale: after a crash or a power cut the service must come back by itself; on a
+    Pi in a cupboard nobody is there to start it.
+    """
+    policy = container.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"
+    assert policy in ("always", "unless-stopped", "on-failure"), (
+        f"{service}: expected restart always, unless-stopped or on-failure, found {policy}")
+
+
+@pytest.mark.control("CTR-10", severity="critical", claims=["Z6", "P5"])
+def test_no_docker_socket_or_host_namespaces(container, service):
+    """No Docker socket is mounted, and no host network, PID or IPC namespace is used.
+
+    Rationale: the Docker socket is root on the host; the host's namespaces let a
+    container see and signal host processes or sniff host traffic.
+    """
+    host = container.attrs["HostConfig"]
+    found = [f"{m['Source']} mounted at {m['Destination']}" for m in container.attrs["Mounts"]
+             if m["Source"] in DOCKER_SOCKETS or m["Destination"] in DOCKER_SOCKETS]
+    found += [f"{kind} namespace of the host" for kind, mode in
+              (("network", host["NetworkMode"]), ("PID", host["PidMode"]), ("IPC", host["IpcMode"]))
+              if mode == "host"]
+    assert not found, f"{service}: expected no Docker socket and no host namespaces, found {', '.join(found)}"
+
+
+@pytest.mark.control("CTR-11", severity="medium", claims=["P5", "N9"])
+def test_base_image_pinned(stack, service):
+    """The service's image and the base images it is built from are pinned.
+
+    Rationale: `latest` and other floating tags change under a stack between two
+    builds, so what was checked is not what runs next week. A release tag or a digest
+    keeps builds repeatable.
+    """
+    found = unpinned_references(stack.config["services"][service])
+    assert not found, f"{service}: expected pinned images (a release tag or a digest), found {'; '.join(found)}"
+
+
+@pytest.mark.control("CTR-12", severity="high", claims=["P10", "Z12"])
+def test_no_secrets_in_env_or_image(stack, container, service):
+    """No secret is in the container's or image's environment or in the image history.
+
+    Rationale: `docker inspect` output, image layers and CI logs are read by many;
+    secrets belong in files mounted at run time (`/run/secrets`), never in env or layers.
+    """
+    values = [stack.secret(name) for name in stack.profile.secrets]
+    image = stack.client.images.get(container.attrs["Image"])
+    places = {"container env": container.attrs["Config"]["Env"] or [],
+              "image env": image.attrs["Config"].get("Env") or [],
+              "image history": [step.get("CreatedBy", "") for step in image.history()]}
+    found = [f"a generated secret in {place}" for place, entries in places.items()
+             for entry in entries if any(value in entry for value in values)]
+    found += [f"{entry.split('=')[0]} in {place}" for place in ("container env", "image env")
+              for entry in places[place]
+              if SECRET_NAME.search(entry.split("=")[0]) and not entry.split("=")[0].endswith("_FILE")]
+    assert not found, f"{service}: expected secrets only as files, found {', '.join(sorted(set(found)))}"

@@ -4,6 +4,8 @@ import ipaddress
 
 import pytest
 
+from fixtures.hosts import inspecting
+
 DOCKER_DNS = "127.0.0.11"  # the engine's embedded resolver, present in every user-defined network
 
 
@@ -20,7 +22,7 @@ def _is_loopback(address: str) -> bool:
 
 @pytest.mark.control("NET-01", severity="high", claims=["P11", "L4"])
 def test_only_allowed_ports_published(stack, container, service):
-    """Only the profile's allowed ports are published, and only on loopback unless allowed.
+    """The published ports are exactly the profile's, and on loopback unless allowed.
 
     Rationale: every published port is a door from the host's networks into the stack.
     A database or cache published by mistake, or a gateway bound to 0.0.0.0 on a
@@ -35,8 +37,10 @@ def test_only_allowed_ports_published(stack, container, service):
     wrong = [f"{host_ip or '*'}:{host_port}->{port}" for port, host_ip, host_port in bindings
              if port not in allowed or not (allowed[port].public or _is_loopback(host_ip))]
     expected = ", ".join(f"127.0.0.1:*->{p}" if not a.public else f"*:*->{p}" for p, a in allowed.items())
+    missing = sorted(set(allowed) - {port for port, _, _ in bindings})
     assert not wrong, (f"{service}: expected published ports [{expected or 'none'}], "
                        f"found not allowed: {', '.join(wrong)}")
+    assert not missing, f"{service}: expected published ports [{expected}], found {missing} not published"
 
 
 @pytest.mark.control("NET-02", severity="medium", claims=["P5", "P11"])
@@ -55,3 +59,20 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
     found = {int(port) for address, port in sockets if address != DOCKER_DNS}
     assert found == expected, (f"{service}: expected listening ports {sorted(expected)}, "
                                f"found {sorted(found)}")
+
+
+@pytest.mark.control("NET-03", severity="critical", claims=["Z5", "P11"])
+def test_data_services_unreachable(stack, inspector_image, reach):
+    """A front service cannot open a connection to the data services it must not reach.
+
+    Rationale: the gateway faces the outside; if it is compromised, internal networks
+    are what keep PostgreSQL and Redis out of reach. The suite really tries, from the
+    gateway's own network namespace, by service name and by every address the target has.
+    """
+    source, target, port = reach
+    addresses = [target] + [n["IPAddress"] for n in
+                            stack.container(target).attrs["NetworkSettings"]["Networks"].values() if n["IPAddress"]]
+    with inspecting(stack, stack.container(source), inspector_image) as host:
+        reached = [address for address in addresses
+                   if host.run(f"timeout 3 bash -c '</dev/tcp/{address}/{port}'").rc == 0]
+    assert not reached, f"{source}: expected no connection to {target}:{port}, connected via {', '.join(reached)}"

@@ -1,8 +1,10 @@
 """Mutants: overlays that break the reference stack, and the controls that must then fail."""
 
+import contextlib
 import tomllib
 from pathlib import Path
 
+import docker
 import pytest
 
 MUTANTS = sorted(p for p in (Path(__file__).parents[1] / "mutants").iterdir() if (p / "mutant.toml").is_file())
@@ -10,10 +12,15 @@ MUTANTS = sorted(p for p in (Path(__file__).parents[1] / "mutants").iterdir() if
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda p: p.name)
-def test_mutant_is_killed(mutant, run_suite, mutant_results):
+def test_mutant_is_killed(mutant, run_suite, mutant_results, docker_client):
     spec = tomllib.loads((mutant / "mutant.toml").read_text())
     overlays = [arg for name in spec["overlays"] for arg in ("--compose-file", str(mutant / name))]
-    run = run_suite(*overlays, env={"MUTANT_DIR": str(mutant)})
+    try:
+        run = run_suite(*overlays, env={"MUTANT_DIR": str(mutant)})
+    finally:
+        for tag in spec.get("remove_images", []):  # tags the mutant's own overlay created
+            with contextlib.suppress(docker.errors.ImageNotFound):
+                docker_client.images.remove(tag)
     assert run.summary, f"mutant {mutant.name}: the suite wrote no summary\n{run.tail()}"
 
     expected, failed = set(spec["expect_failed"]), run.failed_cases()

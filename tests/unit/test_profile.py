@@ -22,6 +22,8 @@ def test_reference_profile_loads():
     assert profile.published[0].service == "gateway"
     assert "pg_stat_statements" in profile.postgres.extensions
     assert profile.budgets.startup_s == 30.0
+    assert profile.services["gateway"].cannot_reach == ("postgres:5432", "redis:6379")
+    assert profile.api.cors_origins == ("https://crm.example.test",) and profile.api.login_burst == 20
 
 
 def test_sections_are_optional(data):
@@ -42,6 +44,9 @@ def test_sections_are_optional(data):
     (lambda d: d["postgres"].update(extensions=["pgcrypto", 3]), "'postgres.extensions[1]' must be str"),
     (lambda d: d["ports"]["published"][0].pop("port"), "missing key 'ports.published[0].port'"),
     (lambda d: d.pop("services"), "missing key 'services'"),
+    (lambda d: d["services"]["gateway"].update(cannot_reach=["vault:1"]), "'services.gateway.cannot_reach[0]' must be"),
+    (lambda d: d["services"]["gateway"].update(cannot_reach=["redis"]), "not 'redis'"),
+    (lambda d: d["api"].update(tls="yes"), "'api.tls' must be bool, not str"),
 ])
 def test_bad_key_is_named(data, mutate, message):
     broken = copy.deepcopy(data)

@@ -1,7 +1,8 @@
-"""Memory arithmetic and healthcheck commands."""
+"""Memory arithmetic, healthcheck commands and image pinning."""
 
 import pytest
 
+from fixtures.images import base_images, unpinned
 from fixtures.measure import memory_bytes
 from fixtures.startup import healthcheck_argv
 
@@ -25,3 +26,22 @@ def test_memory_as_docker_stats_counts_it(stats, expected):
 ])
 def test_healthcheck_argv(test, argv):
     assert healthcheck_argv(test) == argv
+
+
+@pytest.mark.parametrize("reference, pinned", [
+    ("debian:bookworm-slim", True),
+    ("registry.example:5000/team/app:1.4.2", True),
+    ("nginx@sha256:" + "a" * 64, True),
+    ("nginx", False),
+    ("registry.example:5000/team/app", False),
+    ("debian:latest", False),
+    ("debian:stable", False),
+])
+def test_pinned_references(reference, pinned):
+    assert (unpinned(reference) is None) == pinned
+
+
+def test_base_images_resolve_args_and_skip_own_stages():
+    dockerfile = ("ARG BASE=debian:bookworm-slim\nFROM ${BASE} AS build\nFROM build\n"
+                  "FROM scratch\nFROM --platform=x nginx\n")
+    assert base_images(dockerfile) == ["debian:bookworm-slim", "nginx"]

@@ -1,0 +1,83 @@
+"""Gateway: security headers, version hiding, login rate limit and CORS, seen from a client."""
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+
+@pytest.fixture(scope="module")
+def gateway_response(gateway_url):
+    """One response from the gateway's own health route and one proxied from the API."""
+    return [requests.get(gateway_url + path, timeout=10) for path in ("/healthz", "/api/")]
+
+
+@pytest.mark.control("GW-01", severity="medium", claims=["P4", "Z4"])
+def test_security_header(gateway_response, security_header):
+    """The gateway sends each security header, on its own and on proxied responses.
+
+    Rationale: X-Content-Type-Options, X-Frame-Options, Referrer-Policy and a
+    Content-Security-Policy close whole classes of browser attacks (MIME sniffing,
+    clickjacking, referrer leaks, injected scripts); HSTS keeps TLS on once used.
+    """
+    missing = [r.url for r in gateway_response if not r.headers.get(security_header)]
+    assert not missing, f"gateway: expected header {security_header}, found none on {', '.join(missing)}"
+
+
+@pytest.mark.control("GW-02", severity="low", claims=["P4", "Z4"])
+def test_version_hidden(gateway_response):
+    """The gateway does not reveal its software version.
+
+    Rationale: a version in every response tells a scanner which known exploits to try.
+    """
+    servers = {r.headers.get("Server", "") for r in gateway_response}
+    revealing = sorted(s for s in servers if re.search(r"\d", s))
+    assert not revealing, f"gateway: expected a Server header without a version, found {revealing}"
+
+
+@pytest.mark.control("GW-03", severity="high", claims=["P4", "Z4", "Z10"])
+def test_login_rate_limited(stack, gateway_url):
+    """Login answers 429 past the configured rate and burst, and works again after the window.
+
+    Rationale: without a limit, the login route is a free password-guessing oracle and
+    a cheap way to load bcrypt on a Pi's CPU. The burst is sent at once from loopback.
+    """
+    api = stack.profile.api
+    if not api.login_rate_per_s:
+        pytest.skip("the profile sets no login_rate_per_s")
+    url, attempts = gateway_url + api.login_path, 2 * api.login_burst + api.login_rate_per_s + 5
+    body = {"tenant": api.tenant, "email": api.email, "password": "not-the-password"}
+    with requests.Session() as session, ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda _: session.post(url, json=body, timeout=10).status_code, range(attempts)))
+    limited = statuses.count(429)
+    assert limited, (f"gateway: expected 429 for some of {attempts} logins at once "
+                     f"(rate {api.login_rate_per_s}/s, burst {api.login_burst}), found none: {sorted(set(statuses))}")
+    time.sleep(api.login_burst / api.login_rate_per_s + 1)
+    after = requests.post(url, json=body, timeout=10).status_code
+    assert after != 429, f"gateway: expected login accepted again after the window, found {after}"
+
+
+@pytest.mark.control("GW-04", severity="medium", claims=["P4", "Z10"])
+def test_cors_only_configured_origins(stack, gateway_url):
+    """CORS allows the configured origins and no other.
+
+    Rationale: a wildcard or reflected Access-Control-Allow-Origin lets any web page a
+    user visits call the API with the user's browser.
+    """
+    api = stack.profile.api
+    if not api.cors_origins:
+        pytest.skip("the profile lists no cors_origins")
+    url = gateway_url + api.probe_path
+
+    def allowed_origin(origin):
+        response = requests.options(url, headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
+                                    timeout=10)
+        return response.headers.get("Access-Control-Allow-Origin")
+
+    for origin in api.cors_origins:
+        assert allowed_origin(origin) == origin, (
+            f"gateway: expected Access-Control-Allow-Origin {origin} for {origin}, found {allowed_origin(origin)}")
+    foreign = allowed_origin("https://attacker.invalid")
+    assert foreign is None, f"gateway: expected no Access-Control-Allow-Origin for a foreign origin, found {foreign}"
