@@ -13,7 +13,7 @@ pytest_plugins = [
     "fixtures.targets",
     "fixtures.hosts",
     "fixtures.clients",
-    "fixtures.report",
+    "fixtures.budgets",
 ]
 
 ROOT = Path(__file__).parent
@@ -29,6 +29,9 @@ def pytest_addoption(parser):
                     help="leave the stack running after the run, for debugging")
     group.addoption("--startup-timeout", type=int, default=180, metavar="S",
                     help="give up when the stack is not healthy after S seconds (default 180)")
+    group.addoption("--pi-emulation", choices=("auto", "on", "off"), default="auto",
+                    help="Raspberry Pi 4 CPU emulation through the profile's [pi] overlay; auto: on unless "
+                         "this host is a Pi (default auto)")
     group.addoption("--reports-dir", default=str(ROOT / "reports"), metavar="DIR",
                     help="where summary.json and service logs go (default: reports/)")
 

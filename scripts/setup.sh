@@ -5,3 +5,4 @@ here=$(dirname "$0")
 "$here/ensure-docker.sh"
 "$here/ensure-compose.sh"
 "$here/ensure-base-image.sh"
+"$here/ensure-tools.sh"

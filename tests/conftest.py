@@ -26,6 +26,11 @@ class Run:
         return {c["id"] + (f"[{c['case']}]" if c["case"] else "")
                 for c in (self.summary or {}).get("controls", []) if c["outcome"] == "failed"}
 
+    def messages(self) -> dict[str, str]:
+        """Each failed case's one-line message."""
+        return {c["id"] + (f"[{c['case']}]" if c["case"] else ""): c["message"]
+                for c in (self.summary or {}).get("controls", []) if c["outcome"] == "failed"}
+
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
 

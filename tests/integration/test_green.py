@@ -13,8 +13,11 @@ def test_reference_stack_is_green(run_suite):
     assert run.returncode == 0, run.tail(60)
     totals = run.summary["totals"]
     assert totals["failed"] == 0 and totals["skipped"] == 0, totals
-    startup = next(b for b in run.summary["budgets"] if b["name"] == "startup")
-    assert set(startup["details"]) == {"postgres", "redis", "api", "gateway"}
+    budgets = {b["name"]: b for b in run.summary["budgets"]}
+    assert set(budgets) == {"start-up", "idle memory", "peak memory under load", "API p95", "DB query p95",
+                            "CPU under load"}
+    assert set(budgets["start-up"]["details"]) == {"postgres", "redis", "api", "gateway"}
+    assert budgets["API p95"]["conditions"]["users"] == 100 and budgets["API p95"]["details"]["failures"] == 0
     assert run.summary["stack"]["build_s"] > 0
 
 
@@ -25,5 +28,6 @@ def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
     controls = run.summary["controls"]
     assert {c["case"] for c in controls if c["id"] == "CTR-01"} == {"db", "cache"}
     skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "skipped"}
-    assert skipped.keys() == {"RLS-01", "API-01", "NET-03", "GW-01", "GW-02", "GW-03", "GW-04"}, skipped
+    assert skipped.keys() == {"RLS-01", "API-01", "NET-03", "GW-01", "GW-02", "GW-03", "GW-04",
+                              "BUD-03", "BUD-04", "BUD-05", "BUD-06"}, skipped
     assert all(reason.startswith("the profile") for reason in skipped.values()), skipped

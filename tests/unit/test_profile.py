@@ -27,7 +27,7 @@ def test_reference_profile_loads():
 
 
 def test_sections_are_optional(data):
-    for section in ("postgres", "redis", "api", "ports", "env"):
+    for section in ("postgres", "redis", "api", "ports", "env", "load", "pi"):
         del data[section]
     profile = parse_profile(data, COMPOSE)
     assert (profile.postgres, profile.redis, profile.api, profile.published) == (None, None, None, ())
@@ -47,6 +47,10 @@ def test_sections_are_optional(data):
     (lambda d: d["services"]["gateway"].update(cannot_reach=["vault:1"]), "'services.gateway.cannot_reach[0]' must be"),
     (lambda d: d["services"]["gateway"].update(cannot_reach=["redis"]), "not 'redis'"),
     (lambda d: d["api"].update(tls="yes"), "'api.tls' must be bool, not str"),
+    (lambda d: d["load"].update(locustfile="absent.py"), "'load.locustfile' names"),
+    (lambda d: d["load"].update(secrets_env={"X": "nope"}), "'load.secrets_env.X' names secret 'nope'"),
+    (lambda d: d["load"].pop("users"), "missing key 'load.users'"),
+    (lambda d: d["pi"].update(overlay="absent.yaml"), "'pi.overlay' names"),
 ])
 def test_bad_key_is_named(data, mutate, message):
     broken = copy.deepcopy(data)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Host tools the budgets use: sysbench (Pi 4 calibration) and taskset (CPU pinning).
+set -euo pipefail
+
+missing=()
+command -v sysbench >/dev/null 2>&1 || missing+=(sysbench)
+command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+if ((${#missing[@]} == 0)); then
+  echo "ensure-tools: sysbench and taskset already present"
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "ensure-tools: ${missing[*]} missing and installing needs root; the Pi budgets will say so (or use --pi-emulation=off)" >&2
+  exit 0
+fi
+apt-get update -qq >/dev/null 2>&1 || true
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+  || { echo "ensure-tools: apt-get install ${missing[*]} failed" >&2; exit 1; }
+echo "ensure-tools: installed ${missing[*]}"
