@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Host tools the budgets use: sysbench (Pi 4 calibration) and taskset (CPU pinning).
+# Host tools: sysbench (Pi 4 calibration), taskset (CPU pinning), ssh (remote engines)
+# and sshd (the self-test of a remote engine, on loopback).
 set -euo pipefail
 
 missing=()
 command -v sysbench >/dev/null 2>&1 || missing+=(sysbench)
 command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+[[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
 if ((${#missing[@]} == 0)); then
-  echo "ensure-tools: sysbench and taskset already present"
+  echo "ensure-tools: sysbench, taskset, ssh and sshd already present"
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then
