@@ -52,7 +52,7 @@ def test_unauthenticated_command_refused(stack):
     with socket.create_connection(("127.0.0.1", stack.port(rd.service, rd.port)), timeout=5) as conn:
         conn.sendall(f"*2\r\n$3\r\nGET\r\n${len(key)}\r\n{key}\r\n".encode())
         reply = conn.recv(512).decode(errors="replace").split("\r\n")[0]
-    assert reply.startswith("-NOAUTH"), f"redis: expected NOAUTH for GET without a password, found {reply!r}"
+    assert reply.startswith("-NOAUTH"), f"redis: expected NOAUTH for GET without a password, found the reply {reply!r}"
 
 
 @pytest.mark.control("RDS-02", severity="critical", claims=["Z2", "L3"])

@@ -15,8 +15,9 @@ MUTANTS = sorted(p for p in (Path(__file__).parents[1] / "mutants").iterdir() if
 def test_mutant_is_killed(mutant, run_suite, mutant_results, docker_client):
     spec = tomllib.loads((mutant / "mutant.toml").read_text())
     overlays = [arg for name in spec["overlays"] for arg in ("--compose-file", str(mutant / name))]
+    overrides = [arg for item in spec.get("profile_set", []) for arg in ("--profile-set", item)]
     try:
-        run = run_suite(*overlays, env={"MUTANT_DIR": str(mutant)})
+        run = run_suite(*overlays, *overrides, env={"MUTANT_DIR": str(mutant)})
     finally:
         for tag in spec.get("remove_images", []):  # tags the mutant's own overlay created
             with contextlib.suppress(docker.errors.ImageNotFound):
