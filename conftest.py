@@ -25,6 +25,8 @@ def pytest_addoption(parser):
                     help="folder with the stack's conformance.toml (default: the reference stack)")
     group.addoption("--compose-file", action="append", default=[], metavar="FILE",
                     help="extra compose overlay, applied after the profile's files; repeatable")
+    group.addoption("--profile-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a profile key with a TOML value, e.g. postgres.min_version=16; repeatable")
     group.addoption("--keep-stack", action="store_true",
                     help="leave the stack running after the run, for debugging")
     group.addoption("--startup-timeout", type=int, default=180, metavar="S",
@@ -38,7 +40,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     try:
-        config.stash[PROFILE_KEY] = load_profile(Path(config.getoption("stack_dir")))
+        config.stash[PROFILE_KEY] = load_profile(Path(config.getoption("stack_dir")), config.getoption("profile_set"))
     except ProfileError as error:
         raise pytest.UsageError(str(error)) from None
     for path in config.getoption("compose_file"):

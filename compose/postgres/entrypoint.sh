@@ -26,6 +26,19 @@ fi
 
 umask 0077
 
+# TLS: a private key and a self-signed certificate made at every start, in the
+# /run/postgresql tmpfs, so the key is in no image, volume or log. A key and
+# certificate already there (mounted) are kept.
+TLS_DIR=$PGSOCKET/tls
+if [ ! -s "$TLS_DIR/server.key" ] || [ ! -s "$TLS_DIR/server.crt" ]; then
+    mkdir -p "$TLS_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+        -subj "/CN=postgres" -addext "subjectAltName=DNS:postgres,DNS:localhost,IP:127.0.0.1" \
+        -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.crt" 2>/dev/null \
+        || die "openssl could not create the TLS key and certificate in $TLS_DIR"
+    log "generated a self-signed TLS certificate for this start"
+fi
+
 # Cleanup for a failed/interrupted first initialisation: stop the temporary
 # server and empty the data directory (everything in it was created by this
 # initdb run), so that the next start retries instead of serving a half-built

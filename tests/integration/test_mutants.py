@@ -16,8 +16,9 @@ def test_mutant_is_killed(mutant, run_suite, mutant_results, docker_client):
     spec = tomllib.loads((mutant / "mutant.toml").read_text())
     overlays = [arg for name in spec["overlays"] for arg in ("--compose-file", str(mutant / name))]
     selection = [] if spec.get("load") else ["-m", "not load"]  # the load run only where it is the point
+    overrides = [arg for item in spec.get("profile_set", []) for arg in ("--profile-set", item)]
     try:
-        run = run_suite(*overlays, *selection, env={"MUTANT_DIR": str(mutant)})
+        run = run_suite(*overlays, *selection, *overrides, env={"MUTANT_DIR": str(mutant)})
     finally:
         for tag in spec.get("remove_images", []):  # tags the mutant's own overlay created
             with contextlib.suppress(docker.errors.ImageNotFound):

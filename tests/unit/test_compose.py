@@ -56,12 +56,18 @@ def test_env_file_carries_secrets_dir_and_profile_env(tmp_path):
     assert path.read_text().splitlines() == [f"SECRETS_DIR={tmp_path / 's'}", "GATEWAY_PORT=0"]
 
 
-def test_access_overlay_publishes_data_services_on_loopback_only(tmp_path):
-    overlay = yaml.safe_load(compose.write_access_overlay(PROFILE, tmp_path).read_text())
-    assert overlay["services"] == {
-        "postgres": {"ports": ["127.0.0.1::5432"], "networks": [compose.ACCESS_NETWORK]},
-        "redis": {"ports": ["127.0.0.1::6379"], "networks": [compose.ACCESS_NETWORK]},
+def test_access_overlay_publishes_data_services_on_fixed_loopback_ports():
+    ports = iter([40001, 40002])
+    assert compose.access_overlay(PROFILE, choose_port=lambda: next(ports))["services"] == {
+        "postgres": {"ports": ["127.0.0.1:40001:5432"], "networks": [compose.ACCESS_NETWORK]},
+        "redis": {"ports": ["127.0.0.1:40002:6379"], "networks": [compose.ACCESS_NETWORK]},
     }
+
+
+def test_access_overlay_file_uses_free_ports(tmp_path):
+    overlay = yaml.safe_load(compose.write_access_overlay(PROFILE, tmp_path).read_text())
+    ports = [spec["ports"][0].split(":") for spec in overlay["services"].values()]
+    assert all(address == "127.0.0.1" and 0 < int(host) < 65536 for address, host, _ in ports)
 
 
 def test_compose_error_is_composes_last_line():

@@ -24,6 +24,9 @@ def test_reference_profile_loads():
     assert profile.budgets.startup_s == 30.0
     assert profile.services["gateway"].cannot_reach == ("postgres:5432", "redis:6379")
     assert profile.api.cors_origins == ("https://crm.example.test",) and profile.api.login_burst == 20
+    assert profile.postgres.tenants == ("acme", "globex") and profile.postgres.tls
+    assert profile.redis.maxmemory == 64 * 2**20 and profile.redis.maxmemory_policy == "noeviction"
+    assert profile.api.tenant_users["globex"] == "admin@globex.test"
 
 
 def test_sections_are_optional(data):
@@ -51,12 +54,45 @@ def test_sections_are_optional(data):
     (lambda d: d["load"].update(secrets_env={"X": "nope"}), "'load.secrets_env.X' names secret 'nope'"),
     (lambda d: d["load"].pop("users"), "missing key 'load.users'"),
     (lambda d: d["pi"].update(overlay="absent.yaml"), "'pi.overlay' names"),
+    (lambda d: d["postgres"].update(app_grants=["SELECT", "ALL"]), "'postgres.app_grants[1]' must be one of SELECT"),
+    (lambda d: d["postgres"].update(tenants=["acme"]), "'postgres.tenants' must list at least two tenants"),
+    (lambda d: d["postgres"].update(tls="on"), "'postgres.tls' must be bool, not str"),
+    (lambda d: d["redis"].update(maxmemory="lots"), "'redis.maxmemory' must be a size such as '64mb', not 'lots'"),
+    (lambda d: d["redis"].update(maxmemory_policy="lru"), "'redis.maxmemory_policy' must be one of noeviction"),
+    (lambda d: d["redis"].pop("admin_user"), "missing key 'redis.admin_user'"),
+    (lambda d: d["redis"].update(admin_password_secret="nope"), "'redis.admin_password_secret' names secret 'nope'"),
+    (lambda d: d["api"].update(tenant_users={"acme": "a@acme.test"}), "'api.tenant_users' must name a user of at"),
+    (lambda d: d["api"]["tenant_users"].update(globex=3), "'api.tenant_users.globex' must be str, not int"),
+    (lambda d: d["api"].update(resources=["api/clients"]), "'api.resources[0]' must be a path starting with /"),
 ])
 def test_bad_key_is_named(data, mutate, message):
     broken = copy.deepcopy(data)
     mutate(broken)
     with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_profile(broken, COMPOSE)
+
+
+@pytest.mark.parametrize("size, expected", [
+    ("64mb", 64 * 2**20), ("64m", 64_000_000), ("1GB", 2**30), ("512kb", 512 * 1024), ("0", 0), ("100", 100)])
+def test_redis_sizes_use_redis_units(data, size, expected):
+    data["redis"]["maxmemory"] = size
+    assert parse_profile(data, COMPOSE).redis.maxmemory == expected
+
+
+def test_profile_set_overrides_keys():
+    profile = load_profile(COMPOSE, ["postgres.min_version=16", 'redis.maxmemory="1gb"', "extra.key=true"])
+    assert (profile.postgres.min_version, profile.redis.maxmemory) == (16, 2**30)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("postgres.min_version=sixteen", "--profile-set postgres.min_version=sixteen: expected KEY=VALUE"),
+    ("postgres.min_version", "--profile-set postgres.min_version: expected KEY=VALUE"),
+    ('postgres.min_version="16"', "'postgres.min_version' must be int, not str"),
+    ("stack.name.x=1", "--profile-set stack.name.x=1: 'name' is not a table"),
+])
+def test_bad_profile_set_is_named(override, message):
+    with pytest.raises(ProfileError, match=message):
+        load_profile(COMPOSE, [override])
 
 
 def test_missing_file_says_what_to_pass(tmp_path):

@@ -6,7 +6,11 @@ from contextlib import asynccontextmanager
 
 import psycopg
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -35,6 +39,9 @@ async def lifespan(app: Starlette):
         socket_timeout=TIMEOUT_S,
         socket_connect_timeout=TIMEOUT_S,
         health_check_interval=30,
+        # Pooled connections die when Redis restarts; session commands are idempotent, so retry them.
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
         decode_responses=True,
     )
     await app.state.pool.open()

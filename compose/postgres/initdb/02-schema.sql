@@ -226,27 +226,29 @@ CREATE TABLE tasks (
 );
 
 ------------------------------------------------------------------------------
--- Indexes: one on every foreign-key column (tenant_id indexes lead with
--- tenant_id and also serve "list newest first" under RLS), plus trigram search.
+-- Indexes: one leading with the columns of every foreign key, the lookup that
+-- a foreign-key check or ON DELETE makes ((tenant_id, x_id) for the composite
+-- keys; the tenant_id indexes also serve "list newest first" under RLS), plus
+-- trigram search.
 ------------------------------------------------------------------------------
 CREATE INDEX users_tenant_id_created_at_idx         ON users         (tenant_id, created_at);
 CREATE INDEX employees_tenant_id_created_at_idx     ON employees     (tenant_id, created_at);
-CREATE INDEX employees_user_id_idx                  ON employees     (user_id);
+CREATE INDEX employees_tenant_id_user_id_idx        ON employees     (tenant_id, user_id);
 CREATE INDEX clients_tenant_id_created_at_idx       ON clients       (tenant_id, created_at);
-CREATE INDEX clients_user_id_idx                    ON clients       (user_id);
+CREATE INDEX clients_tenant_id_user_id_idx          ON clients       (tenant_id, user_id);
 CREATE INDEX clients_name_trgm_idx                  ON clients       USING gin (name gin_trgm_ops);
 CREATE INDEX suppliers_tenant_id_created_at_idx     ON suppliers     (tenant_id, created_at);
-CREATE INDEX suppliers_user_id_idx                  ON suppliers     (user_id);
+CREATE INDEX suppliers_tenant_id_user_id_idx        ON suppliers     (tenant_id, user_id);
 CREATE INDEX professionals_tenant_id_created_at_idx ON professionals (tenant_id, created_at);
-CREATE INDEX professionals_user_id_idx              ON professionals (user_id);
+CREATE INDEX professionals_tenant_id_user_id_idx    ON professionals (tenant_id, user_id);
 CREATE INDEX projects_tenant_id_created_at_idx      ON projects      (tenant_id, created_at);
-CREATE INDEX projects_client_id_idx                 ON projects      (client_id);
+CREATE INDEX projects_tenant_id_client_id_idx       ON projects      (tenant_id, client_id);
 CREATE INDEX orders_tenant_id_created_at_idx        ON orders        (tenant_id, created_at);
-CREATE INDEX orders_client_id_idx                   ON orders        (client_id);
-CREATE INDEX orders_supplier_id_idx                 ON orders        (supplier_id);
+CREATE INDEX orders_tenant_id_client_id_idx         ON orders        (tenant_id, client_id);
+CREATE INDEX orders_tenant_id_supplier_id_idx       ON orders        (tenant_id, supplier_id);
 CREATE INDEX tasks_tenant_id_created_at_idx         ON tasks         (tenant_id, created_at);
-CREATE INDEX tasks_project_id_idx                   ON tasks         (project_id);
-CREATE INDEX tasks_assignee_id_idx                  ON tasks         (assignee_id);
+CREATE INDEX tasks_tenant_id_project_id_idx         ON tasks         (tenant_id, project_id);
+CREATE INDEX tasks_tenant_id_assignee_id_idx        ON tasks         (tenant_id, assignee_id);
 
 ------------------------------------------------------------------------------
 -- updated_at triggers
