@@ -2,12 +2,12 @@
 
 import os
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from fixtures.compose import free_port
 from fixtures.wait import wait_for
 
 
@@ -16,9 +16,7 @@ def loopback_sshd(tmp_path):
     """sshd on a free loopback port with throwaway keys; yields ``DOCKER_HOST`` for it."""
     if os.geteuid() != 0 or not Path("/usr/sbin/sshd").exists() or not shutil.which("ssh"):
         pytest.skip("needs root, ssh and sshd (scripts/ensure-tools.sh installs them)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     for name in ("host_key", "client_key"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / name)], check=True)
     (tmp_path / "authorized_keys").write_text((tmp_path / "client_key.pub").read_text())
