@@ -30,7 +30,7 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[lint]'
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	@touch $@
 
 clean:

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from fixtures.images import unpinned_references
+from infra_conformance.images import unpinned_references
 
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")

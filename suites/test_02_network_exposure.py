@@ -74,6 +74,27 @@ def test_data_services_unreachable(stack, inspector_image, reach):
     addresses = [target] + [n["IPAddress"] for n in
                             stack.container(target).attrs["NetworkSettings"]["Networks"].values() if n["IPAddress"]]
     with inspecting(stack, stack.container(source), inspector_image) as host:
-        reached = [address for address in addresses
-                   if host.run(f"timeout 3 bash -c '</dev/tcp/{address}/{port}'").rc == 0]
+        outcomes = {address: _connect(host, address, port) for address in addresses}
+    unclear = {address: outcome for address, outcome in outcomes.items() if outcome not in UNREACHABLE + ("connected",)}
+    assert not unclear, (f"{source}: could not tell whether {target}:{port} is reachable: "
+                         + "; ".join(f"{a}: {o}" for a, o in unclear.items()))
+    reached = [address for address, outcome in outcomes.items() if outcome == "connected"]
     assert not reached, f"{source}: expected no connection to {target}:{port}, connected via {', '.join(reached)}"
+
+
+# What counts as evidence that a connection cannot be made; any other error proves nothing.
+UNREACHABLE = ("refused", "timed out", "no route to host", "network unreachable", "no such host")
+BASH_ERRORS = {"Connection refused": "refused", "No route to host": "no route to host",
+               "Network is unreachable": "network unreachable", "Name or service not known": "no such host",
+               "Connection timed out": "timed out"}
+
+
+def _connect(host, address: str, port: str) -> str:
+    """Try a TCP connection from ``host`` with bash's /dev/tcp; name the outcome."""
+    done = host.run("timeout 3 bash -c %s", f"</dev/tcp/{address}/{port}")
+    if done.rc == 0:
+        return "connected"
+    if done.rc == 124:
+        return "timed out"
+    return next((outcome for text, outcome in BASH_ERRORS.items() if text in done.stderr),
+                f"exit {done.rc}: {done.stderr.strip()[-200:]}")

@@ -9,13 +9,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from fixtures.wait import wait_for
+from infra_conformance.wait import wait_for
 
 DANGEROUS = {"FLUSHALL": ["FLUSHALL"], "FLUSHDB": ["FLUSHDB"], "CONFIG": ["CONFIG", "GET", "maxmemory"],
              "DEBUG": ["DEBUG", "SLEEP", "0"], "KEYS": ["KEYS", "*"], "BGSAVE": ["BGSAVE"],
              "REPLICAOF": ["REPLICAOF", "NO", "ONE"], "ACL": ["ACL", "LIST"], "MODULE": ["MODULE", "LIST"],
              "MONITOR": ["MONITOR"]}
-MEMORY = {"maxmemory": "maxmemory", "maxmemory-policy": "maxmemory_policy"}  # Redis setting -> profile key
+MEMORY = {"maxmemory": "maxmemory_bytes", "maxmemory-policy": "maxmemory_policy"}  # Redis setting -> profile key
 
 
 def _probe_key() -> str:

@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from fixtures.emulation import PI4_CORES
-from fixtures.measure import memory_bytes
+from infra_conformance.emulation import PI4_CORES
+from infra_conformance.engine import service_of
+from infra_conformance.measure import memory_bytes
 
 MIB = 1024 * 1024
 
@@ -29,9 +30,9 @@ def test_startup_within_budget(stack, record_budget):
     missing = sorted(set(stack.profile.services) - set(stack.startup_s))
     assert not missing, f"start-up: never saw {', '.join(missing)} become ready"
     measured = max(stack.startup_s.values())
-    passed, message = record_budget("start-up", measured, stack.profile.budgets.startup_s, "s",
-                                    details=stack.startup_s, build_s=round(stack.build_s, 2), fresh_volumes=True)
-    assert passed, f"{message}; slowest: {max(stack.startup_s, key=stack.startup_s.get)}"
+    budget = record_budget("start-up", measured, stack.profile.budgets.startup_s, "s",
+                           details=stack.startup_s, build_s=round(stack.build_s, 2), fresh_volumes=True)
+    assert budget.passed, f"{budget.message}; slowest: {max(stack.startup_s, key=stack.startup_s.get)}"
 
 
 @pytest.mark.pi
@@ -44,17 +45,18 @@ def test_idle_memory_within_budget(stack, record_budget):
     counted as `docker stats` does: usage minus inactive page cache.
     """
     per_service = {}
-    for container in stack.client.containers.list(filters={"label": f"com.docker.compose.project={stack.project}"}):
-        used = memory_bytes(container.stats(stream=False))
-        service = container.labels["com.docker.compose.service"]
-        per_service[service] = per_service.get(service, 0) + used
+    for container in stack.containers(all=False):
+        service = service_of(container)
+        per_service[service] = per_service.get(service, 0) + memory_bytes(container.stats(stream=False))
+    missing = sorted(set(stack.profile.services) - set(per_service))
+    assert not missing, f"memory: no samples from {', '.join(missing)}: not running"
     zero = sorted(s for s, used in per_service.items() if used == 0)
     assert not zero, (f"memory: the engine reports 0 B for {', '.join(zero)}; memory accounting is off. "
                       "Hint: on a Pi add 'cgroup_enable=memory cgroup_memory=1' to /boot/firmware/cmdline.txt")
     total_mib = sum(per_service.values()) / MIB
-    passed, message = record_budget("idle memory", total_mib, stack.profile.budgets.memory_mb, "MiB",
-                                    details={s: round(b / MIB, 1) for s, b in per_service.items()})
-    assert passed, f"{message}; largest: {max(per_service, key=per_service.get)}"
+    budget = record_budget("idle memory", total_mib, stack.profile.budgets.memory_mb, "MiB",
+                           details={s: round(b / MIB, 1) for s, b in per_service.items()})
+    assert budget.passed, f"{budget.message}; largest: {max(per_service, key=per_service.get)}"
 
 
 @pytest.mark.pi
@@ -68,15 +70,17 @@ def test_peak_memory_under_load_within_budget(stack, load_run, record_budget):
     during the load run is added up, which is never below the true simultaneous peak.
     """
     result, sampler = load_run
+    gaps = sampler.gaps(stack.profile.services)
+    assert not gaps, f"memory under load: {'; '.join(gaps)}"
     zero = sorted(s for s, mib in sampler.peak_mib.items() if mib == 0)
     assert sampler.peak_mib and not zero, (
         f"memory under load: no non-zero sample for {', '.join(zero) or 'any service'}; memory accounting is off. "
         "Hint: on a Pi add 'cgroup_enable=memory cgroup_memory=1' to /boot/firmware/cmdline.txt")
     total = sum(sampler.peak_mib.values())
-    passed, message = record_budget("peak memory under load", total, stack.profile.budgets.memory_mb, "MiB",
-                                    details={s: round(v, 1) for s, v in sampler.peak_mib.items()},
-                                    users=result.users, duration_s=result.duration_s)
-    assert passed, f"{message}; largest: {max(sampler.peak_mib, key=sampler.peak_mib.get)}"
+    budget = record_budget("peak memory under load", total, stack.profile.budgets.memory_mb, "MiB",
+                           details={s: round(v, 1) for s, v in sampler.peak_mib.items()},
+                           users=result.users, duration_s=result.duration_s)
+    assert budget.passed, f"{budget.message}; largest: {max(sampler.peak_mib, key=sampler.peak_mib.get)}"
 
 
 @pytest.mark.pi
@@ -90,7 +94,7 @@ def test_api_p95_under_load_within_budget(stack, load_run, record_budget):
     recorded so that a saturated load generator is seen instead of a slow stack.
     """
     result, _ = load_run
-    passed, message = record_budget(
+    budget = record_budget(
         "API p95", result.p95_ms, stack.profile.budgets.api_p95_ms, "ms", users=result.users,
         duration_s=result.duration_s,
         details={"p50_ms": result.p50_ms, "requests": result.requests, "failures": result.failures,
@@ -98,7 +102,7 @@ def test_api_p95_under_load_within_budget(stack, load_run, record_budget):
                  "files": result.files})
     generator = (f"; the load generator used {result.generator_cpu_percent:g} % of a core"
                  + (" and was saturated" if result.generator_cpu_percent > 90 else ""))
-    assert passed, message + generator
+    assert budget.passed, budget.message + generator
     assert result.failures == 0, f"API: expected 0 failed requests, found {result.failures} of {result.requests}"
 
 
@@ -124,16 +128,16 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget):
                 pg_app.execute(query).fetchall()
                 timings.append((time.perf_counter() - started) * 1000)
     p95 = _percentile(timings, 0.95)
-    passed, message = record_budget("DB query p95", p95, stack.profile.budgets.db_query_p95_ms, "ms",
-                                    details={"queries": len(load.db_queries), "samples": len(timings),
-                                             "p50_ms": round(_percentile(timings, 0.5), 2)})
-    assert passed, message
+    budget = record_budget("DB query p95", p95, stack.profile.budgets.db_query_p95_ms, "ms",
+                           details={"queries": len(load.db_queries), "samples": len(timings),
+                                    "p50_ms": round(_percentile(timings, 0.5), 2)})
+    assert budget.passed, budget.message
 
 
 @pytest.mark.pi
 @pytest.mark.load
 @pytest.mark.control("BUD-06", severity="medium", claims=["N7"])
-def test_cpu_under_load_within_budget(stack, load_run, emulation, record_budget):
+def test_cpu_under_load_within_budget(stack, load_run, emulation_plan, record_budget):
     """The stack's average CPU under load stays within the budget, as a share of a Pi 4's four cores.
 
     Rationale: a Pi that runs the stack at its CPU limit has no headroom for backups,
@@ -141,11 +145,13 @@ def test_cpu_under_load_within_budget(stack, load_run, emulation, record_budget)
     Pi 4 cores with the sysbench calibration.
     """
     result, sampler = load_run
-    assert not math.isnan(emulation.pi_cores_per_host_core), (
+    assert not math.isnan(emulation_plan.pi_cores_per_host_core), (
         "CPU: no calibration to convert host CPU into Pi 4 cores; install sysbench (scripts/setup.sh)")
-    pi_cores = {s: cores * emulation.pi_cores_per_host_core for s, cores in sampler.cpu_cores.items()}
+    unsampled = sorted(set(stack.profile.services) - set(sampler.cpu_cores))
+    assert not unsampled, f"CPU under load: no CPU samples from {', '.join(unsampled)} at full load"
+    pi_cores = {s: cores * emulation_plan.pi_cores_per_host_core for s, cores in sampler.cpu_cores.items()}
     percent = 100 * sum(pi_cores.values()) / PI4_CORES
-    passed, message = record_budget("CPU under load", percent, stack.profile.budgets.cpu_percent, "% of a Pi 4",
-                                    details={s: round(c, 3) for s, c in pi_cores.items()},
-                                    users=result.users, duration_s=result.duration_s)
-    assert passed, message
+    budget = record_budget("CPU under load", percent, stack.profile.budgets.cpu_percent, "% of a Pi 4",
+                           details={s: round(c, 3) for s, c in pi_cores.items()},
+                           users=result.users, duration_s=result.duration_s)
+    assert budget.passed, budget.message

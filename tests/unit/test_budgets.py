@@ -1,10 +1,15 @@
 """Pi emulation arithmetic, locust's command line and CSV, budget wording."""
 
+import sys
+import time
+from unittest import mock
+
 import pytest
 
-from fixtures.budgets import describe
-from fixtures.emulation import PI4_EVENTS_PER_S_1_THREAD, is_raspberry_pi, plan, split_cpus
-from fixtures.load import aggregated, locust_argv
+from infra_conformance import load
+from infra_conformance.budgets import Budget, describe
+from infra_conformance.emulation import PI4_EVENTS_PER_S_1_THREAD, is_raspberry_pi, plan, split_cpus
+from infra_conformance.load import LoadError, StatsSampler, aggregated, locust_argv, run_locust
 
 
 @pytest.mark.parametrize("count, expected", [(1, ("", "")), (2, ("1", "0")), (4, ("1-3", "0")), (16, ("1-4", "0"))])
@@ -51,10 +56,52 @@ def test_aggregated_row(tmp_path):
                      "GET,/api/clients,90,0,7,40,45.0\n,Aggregated,100,1,8,42,50.0\n")
     assert aggregated(stats)["95%"] == "42"
     stats.write_text("Type,Name\nGET,/x\n")
-    with pytest.raises(ValueError, match="no Aggregated row"):
+    with pytest.raises(LoadError, match="no Aggregated row"):
         aggregated(stats)
 
 
 def test_conditions_read_like_the_issue():
     assert describe({"users": 100, "duration_s": 60, "pi_emulation": True}) == "100 users, 60 s, Pi emulation"
     assert describe({"pi_emulation": False}) == "no Pi emulation"
+
+
+@pytest.mark.parametrize("measured", [float("nan"), float("inf"), 200.0, 250.0])
+def test_a_budget_passes_only_on_a_finite_value_below_its_limit(measured):
+    assert not Budget.judge("API p95", measured, 200, "ms", {}).passed
+
+
+def _fake_locust(code: str, run_time_s: int = 5) -> list[str]:
+    return [sys.executable, "-c", code, "-t", f"{run_time_s}s"]
+
+
+def test_a_locust_that_floods_its_output_does_not_hang(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(LoadError, match="locust wrote no statistics"):
+        run_locust(_fake_locust("print('x' * 4_000_000)"), {}, 1, 1, tmp_path / "locust")
+    assert time.monotonic() - started < 10 and (tmp_path / "locust.log").stat().st_size > 4_000_000
+
+
+def test_a_locustfile_that_fails_to_import_fails_the_run(tmp_path):
+    with pytest.raises(LoadError, match="locust exited 1: ImportError: no module"):
+        run_locust(_fake_locust("import sys; print('ImportError: no module'); sys.exit(1)"), {}, 1, 1,
+                   tmp_path / "locust")
+
+
+def test_a_hung_locust_is_killed(tmp_path):
+    with mock.patch.object(load, "GRACE_S", 1), pytest.raises(LoadError, match="did not finish within 2 s"):
+        run_locust(_fake_locust("import time; time.sleep(60)", run_time_s=1), {}, 1, 1, tmp_path / "locust")
+
+
+def test_stale_statistics_are_never_read(tmp_path):
+    (tmp_path / "locust_stats.csv").write_text("Type,Name,Request Count,Failure Count,50%,95%,Requests/s\n"
+                                                ",Aggregated,100,0,8,42,50.0\n")
+    with pytest.raises(LoadError, match="locust exited 2"):
+        run_locust(_fake_locust("import sys; sys.exit(2)"), {}, 1, 1, tmp_path / "locust")
+
+
+def test_samples_must_cover_every_service_for_the_whole_run():
+    sampler = StatsSampler([])
+    sampler.started, sampler.ended = 100.0, 160.0
+    sampler.seen = {"api": (100.5, 159.8), "redis": (130.0, 159.0)}
+    assert sampler.gaps(["api", "redis", "postgres"]) == [
+        "no samples from postgres", "samples from redis cover only 30 to 59 s of the 60 s run"]

@@ -2,9 +2,9 @@
 
 import pytest
 
-from fixtures.images import base_images, unpinned
-from fixtures.measure import memory_bytes
-from fixtures.startup import healthcheck_argv
+from infra_conformance.images import base_images, unpinned
+from infra_conformance.measure import memory_bytes
+from infra_conformance.startup import healthcheck_argv
 
 
 @pytest.mark.parametrize("stats, expected", [

@@ -1,0 +1,88 @@
+"""``docker compose`` for one project, run as argument lists: no value ever reaches a shell."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+
+PROJECT_PREFIX = "conformance-"
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+SUITE_LABEL = "conformance.project"  # containers the suite starts beside a project (inspectors)
+
+
+class ComposeError(RuntimeError):
+    """A compose command failed; the message is compose's last line."""
+
+
+def project_name() -> str:
+    """A compose project name unique to this run: ``conformance-<8 hex>``."""
+    return f"{PROJECT_PREFIX}{uuid.uuid4().hex[:8]}"
+
+
+def project_filter(project: str, service: str | None = None) -> dict:
+    """The engine's label filter for a project's objects, or one service's.
+
+    >>> project_filter("conformance-1", "api")
+    {'label': ['com.docker.compose.project=conformance-1', 'com.docker.compose.service=api']}
+    """
+    labels = [f"{PROJECT_LABEL}={project}"] + ([f"{SERVICE_LABEL}={service}"] if service else [])
+    return {"label": labels}
+
+
+def setup_commands(timeout_s: int) -> list[list[str]]:
+    """Validate, build (timed apart), then start and wait for every healthcheck."""
+    return [["config", "--quiet"], ["build", "--quiet"],
+            ["up", "--detach", "--no-build", "--wait", "--wait-timeout", str(timeout_s)]]
+
+
+def cleanup_commands() -> list[list[str]]:
+    return [["down", "--volumes", "--remove-orphans", "--timeout", "10"]]
+
+
+@dataclass(frozen=True)
+class Compose:
+    """One project's ``docker compose``; also pytest-docker's executor (``execute``)."""
+
+    files: tuple[str, ...]
+    project: str
+    env: dict[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = ("docker", "compose")
+
+    def argv(self, *args: str) -> list[str]:
+        """The full command line.
+
+        >>> Compose(("a.yaml",), "conformance-1").argv("port", "api", "80")
+        ['docker', 'compose', '-f', 'a.yaml', '-p', 'conformance-1', 'port', 'api', '80']
+        """
+        files = [arg for path in self.files for arg in ("-f", str(path))]
+        return [*self.command, *files, "-p", self.project, *args]
+
+    def run(self, *args: str, timeout_s: float | None = None) -> subprocess.CompletedProcess:
+        """Run a compose command; raise ComposeError with compose's last line when it fails."""
+        try:
+            done = subprocess.run(self.argv(*args), capture_output=True, text=True, errors="replace",
+                                  env={**os.environ, **self.env}, timeout=timeout_s, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise ComposeError(f"no answer after {timeout_s:g} s") from None
+        if done.returncode:
+            raise ComposeError(last_line(done.stderr or done.stdout) or f"exit {done.returncode}")
+        return done
+
+    def execute(self, subcommand: str | list[str], **_) -> bytes:
+        """pytest-docker's executor interface (``Services.port_for`` passes ``"port svc 80"``)."""
+        args = shlex.split(subcommand) if isinstance(subcommand, str) else subcommand
+        return self.run(*args).stdout.encode()
+
+
+def last_line(output: str) -> str:
+    """The last non-empty line compose printed.
+
+    >>> last_line("pulling\\nError: port is already allocated\\n")
+    'Error: port is already allocated'
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""

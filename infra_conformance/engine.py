@@ -1,0 +1,83 @@
+"""The Docker engine: a client, the health of a project, and removing what a run created."""
+
+from __future__ import annotations
+
+import contextlib
+
+import docker
+
+from infra_conformance.compose import PROJECT_LABEL, PROJECT_PREFIX, SERVICE_LABEL, SUITE_LABEL
+from infra_conformance.errors import EnvironmentProblem, printable
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine in the environment; EnvironmentProblem saying how to get one."""
+    try:
+        client = docker.from_env(timeout=30, use_ssh_client=True)
+        client.ping()
+        return client
+    except docker.errors.DockerException as error:
+        reason = str(error).split("(")[0].strip() or type(error).__name__
+        raise EnvironmentProblem(f"no Docker engine answers ({printable(reason, 120, quote=False)}). Hint: run "
+                                 "scripts/ensure-docker.sh as root, start dockerd, or set DOCKER_HOST.") from None
+
+
+def health(container) -> str:
+    """``healthy``, or the state that keeps the container from it (``starting``, ``exited`` …)."""
+    state = container.attrs["State"]
+    if state["Status"] != "running":
+        return state["Status"]
+    return state.get("Health", {}).get("Status", "healthy")
+
+
+def labelled(client: docker.DockerClient, project: str) -> dict[str, list]:
+    """Every container, network and volume that carries the project's compose label or the suite's."""
+    found = {"containers": [], "networks": [], "volumes": []}
+    for label in (f"{PROJECT_LABEL}={project}", f"{SUITE_LABEL}={project}"):
+        found["containers"] += client.containers.list(all=True, filters={"label": label})
+        found["networks"] += client.networks.list(filters={"label": label})
+        found["volumes"] += client.volumes.list(filters={"label": label})
+    return found
+
+
+def sweep(client: docker.DockerClient, project: str) -> list[str]:
+    """Remove the project's containers, then networks, then volumes, going on past errors; returns the errors."""
+    errors = []
+    objects = labelled(client, project)
+    for kind, remove in (("containers", lambda c: c.remove(force=True, v=True)),
+                         ("networks", lambda n: n.remove()), ("volumes", lambda v: v.remove(force=True))):
+        for item in objects[kind]:
+            try:
+                remove(item)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as error:
+                errors.append(f"{kind[:-1]} {item.name}: {error.explanation or error}")
+    return errors
+
+
+def remove_images(client: docker.DockerClient, references) -> list[str]:
+    """Remove the images this run built; keep their layers as build cache, and any image still in use."""
+    errors = []
+    for reference in references:
+        try:
+            client.images.remove(reference, noprune=True)
+        except docker.errors.ImageNotFound:
+            pass
+        except docker.errors.APIError as error:
+            errors.append(f"image {reference}: {error.explanation or error}")
+    return errors
+
+
+def remove_replaced_builds(client: docker.DockerClient) -> None:
+    """Remove images that earlier runs built and this build re-tagged (compose labels each
+    build with its project, so every run's build is a new image). Never forced: an image
+    a container still uses stays."""
+    for image in client.images.list(filters={"dangling": True, "label": PROJECT_LABEL}):
+        if image.labels.get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX):
+            with contextlib.suppress(docker.errors.APIError):
+                client.images.remove(image.id)
+
+
+def service_of(container) -> str:
+    return container.labels.get(SERVICE_LABEL, container.name)

@@ -1,0 +1,329 @@
+"""The stack profile: what a stack promises, as a strict schema read from its ``conformance.toml``.
+
+>>> profile = load_profile(Path("compose"))
+>>> profile.services["postgres"].user
+999
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from infra_conformance.errors import UsageProblem, printable
+from infra_conformance.toml import read_toml, set_key
+
+PROFILE_NAME = "conformance.toml"
+TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+REDIS_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+
+# Compose's grammar for service and secret names, ASCII only.
+Name = Annotated[str, Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$")]
+SqlName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}$")]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+EnvValue = Annotated[str, Field(pattern=r"^[\x20-\x7e]{0,256}$")]
+UrlPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$")]
+ContainerPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]{0,255}$")]
+RelativeFile = Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]{1,255}$")]
+Capability = Annotated[str, Field(pattern=r"^(CAP_)?[A-Z_]{2,32}$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Uid = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+ReachTarget = Annotated[str, Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}:[0-9]{1,5}$")]
+
+
+class Strict(BaseModel):
+    """No unknown keys, no coercion between types, frozen once read."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Service(Strict):
+    user: Uid = Field(description="the non-root UID every process of the service must run as")
+    listen: tuple[Port, ...] = Field((), description="the only ports it may listen on")
+    cap_add: tuple[Capability, ...] = Field((), description="capabilities allowed back after cap_drop ALL")
+    writable: tuple[ContainerPath, ...] = Field((), description="the only writable paths (tmpfs, volumes)")
+    cannot_reach: tuple[ReachTarget, ...] = Field(
+        (), description="`service:port` that must not answer from this service's network namespace")
+
+
+class Published(Strict):
+    service: Name = Field(description="the service that publishes the port")
+    port: Port = Field(description="its container port")
+    public: bool = Field(False, description="true allows a non-loopback host address")
+
+
+class Ports(Strict):
+    published: tuple[Published, ...] = Field((), description="the only ports that may be published")
+
+
+class Stack(Strict):
+    name: Name = Field(description="the stack's name, shown in reports")
+    compose_files: tuple[RelativeFile, ...] = Field(min_length=1, description="compose files, in order")
+
+
+class Postgres(Strict):
+    service: Name = Field(description="the PostgreSQL service")
+    port: Port = Field(description="its container port")
+    database: SqlName = Field(description="the application database")
+    admin_user: SqlName = Field(description="a superuser role, to read the catalogue")
+    admin_password_secret: Name = Field(description="the secret holding its password")
+    app_user: SqlName = Field(description="the role the application connects as")
+    app_password_secret: Name = Field(description="the secret holding its password")
+    min_version: int = Field(ge=9, le=99, description="the lowest major version allowed")
+    extensions: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,63}$")], ...] = Field(
+        (), description="extensions that must be installed")
+    tenant_tables: tuple[SqlName, ...] = Field((), description="tables that must have forced row-level security")
+    tenant_setting: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")] = Field(
+        "app.tenant_id", description="the setting the policies read; set with set_config(..., true)")
+    tenant_column: SqlName = Field("tenant_id", description="the tenant column of each tenant table")
+    tenants: tuple[Slug, ...] = Field((), description="two or more tenant slugs; isolation is tested between them")
+    tenants_table: SqlName = Field("tenants", description="where a tenant's id is found by slug")
+    tls: bool = Field(False, description="TCP only with TLS")
+    app_grants: tuple[Literal[TABLE_PRIVILEGES], ...] | None = Field(
+        None, description="the only table privileges the app role may hold")
+    schemas: tuple[SqlName, ...] = Field((), description="schemas that must exist")
+    tables: tuple[SqlName, ...] = Field((), description="tables with a uuid key, updated_at and FK indexes")
+    enums: tuple[SqlName, ...] = Field((), description="enum types that must exist")
+
+    @model_validator(mode="after")
+    def _two_tenants(self):
+        if len(self.tenants) == 1:
+            raise ValueError("'tenants' must list at least two tenants: isolation is tested between them")
+        return self
+
+
+class Redis(Strict):
+    service: Name = Field(description="the Redis service")
+    port: Port = Field(description="its container port")
+    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(description="the application's ACL user")
+    password_secret: Name = Field(description="the secret holding its password")
+    admin_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
+        None, description="reads INFO and CONFIG; without it those controls skip")
+    admin_password_secret: Name | None = Field(None, description="the secret holding the admin's password")
+    appendonly: bool = Field(False, description="AOF on; a key survives SIGKILL and a restart")
+    maxmemory: Annotated[str, Field(pattern=r"^[0-9]{1,15}(b|k|kb|m|mb|g|gb)?$")] | None = Field(
+        None, description="Redis units: 64mb is 64 MiB, 64m is 64,000,000 bytes")
+    maxmemory_policy: Literal["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
+                              "volatile-lfu", "volatile-random", "volatile-ttl"] | None = Field(
+        None, description="the eviction policy")
+
+    @model_validator(mode="after")
+    def _admin_pair(self):
+        if (self.admin_user is None) != (self.admin_password_secret is None):
+            raise ValueError("'admin_user' and 'admin_password_secret' go together")
+        return self
+
+    @property
+    def maxmemory_bytes(self) -> int | None:
+        """``maxmemory`` in bytes, with Redis's units."""
+        if self.maxmemory is None:
+            return None
+        number, unit = re.fullmatch(r"([0-9]+)([a-z]*)", self.maxmemory).groups()
+        return int(number) * REDIS_UNITS[unit or "b"]
+
+
+class Api(Strict):
+    gateway_service: Name = Field(description="the service that publishes the API")
+    gateway_port: Port = Field(description="its container port")
+    login_path: UrlPath = Field(description='POST {"tenant", "email", "password"} -> {"access_token"}')
+    me_path: UrlPath = Field(description='GET with the token -> {"email", ...}')
+    probe_path: UrlPath = Field(description="GET: 200 with the token, 401 without")
+    tenant: Slug = Field(description="the tenant of the login user")
+    email: Email = Field(description="the login user")
+    password_secret: Name = Field(description="the secret holding the seed users' password")
+    cors_origins: tuple[Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")], ...] = Field(
+        (), description="the only origins that get Access-Control-Allow-Origin")
+    login_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's login limit (0: none promised)")
+    login_burst: int = Field(0, ge=0, le=1000, description="the burst allowed past that rate")
+    tls: bool = Field(False, description="true: Strict-Transport-Security is required too")
+    tenant_users: dict[Slug, Email] = Field({}, description="a user of each of two or more tenants")
+    resources: tuple[UrlPath, ...] = Field((), description='GET -> {"items": [{"id", ...}]}, GET <path>/<id>')
+
+    @model_validator(mode="after")
+    def _two_tenant_users(self):
+        if len(self.tenant_users) == 1:
+            raise ValueError("'tenant_users' must name a user of at least two tenants")
+        return self
+
+
+class Load(Strict):
+    locustfile: RelativeFile = Field(description="the locustfile, relative to the stack folder")
+    users: int = Field(ge=1, le=10000, description="simulated users")
+    spawn_rate: Positive = Field(le=1000, description="users started per second")
+    duration_s: int = Field(ge=1, le=3600, description="seconds at full load, after spawning")
+    secrets_env: dict[EnvName, Name] = Field({}, description="environment variables for locust, from secrets")
+    db_setup: str = Field("", max_length=4096, description="SQL run before the DB budget's queries")
+    db_queries: tuple[Annotated[str, Field(min_length=1, max_length=4096)], ...] = Field(
+        (), description="the API's typical queries, timed as the app role")
+
+
+class Pi(Strict):
+    overlay: RelativeFile = Field(description="the compose overlay that reads PI_CPUS_<SERVICE> and PI_CPUSET")
+
+
+class Budgets(Strict):
+    startup_s: Positive = Field(description="seconds from `up` to every service healthy")
+    memory_mb: Positive = Field(description="MiB of memory for the whole stack")
+    api_p95_ms: Positive = Field(description="API p95 latency under load, ms")
+    db_query_p95_ms: Positive = Field(100.0, description="DB query p95 as the app role, ms")
+    cpu_percent: Positive = Field(50.0, le=100, description="CPU under load, as a share of a Pi 4's four cores")
+
+
+class Profile(Strict):
+    directory: Path = Field(description="(set by the suite) the stack folder")
+    secrets: tuple[Name, ...] = Field((), description="secrets the compose files read from ${SECRETS_DIR}/<name>")
+    stack: Stack
+    env: dict[EnvName, EnvValue] = Field({}, description="extra variables for compose interpolation")
+    services: dict[Name, Service] = Field(min_length=1)
+    ports: Ports = Ports()
+    postgres: Postgres | None = None
+    redis: Redis | None = None
+    api: Api | None = None
+    load: Load | None = None
+    pi: Pi | None = None
+    budgets: Budgets
+
+    @model_validator(mode="after")
+    def _references(self):
+        """Every service, secret and port that one section names exists in another."""
+        refs = [("ports.published.service", p.service) for p in self.ports.published]
+        refs += [(f"services.{name}.cannot_reach", t.partition(":")[0])
+                 for name, s in self.services.items() for t in s.cannot_reach]
+        refs += [(f"{section}.{key}", getattr(getattr(self, section), key))
+                 for section, key in (("postgres", "service"), ("redis", "service"), ("api", "gateway_service"))
+                 if getattr(self, section)]
+        for where, name in refs:
+            if name not in self.services:
+                raise ValueError(f"key '{where}' names service {printable(name)}, which is not in [services]")
+        for where, name in self._secret_refs():
+            if name not in self.secrets:
+                raise ValueError(f"key '{where}' names secret {printable(name)}, which is not in 'secrets'")
+        for where, target in [(f"services.{n}.cannot_reach", t) for n, s in self.services.items()
+                              for t in s.cannot_reach]:
+            if not 1 <= int(target.partition(":")[2]) <= 65535:
+                raise ValueError(f"key '{where}' has port {printable(target)} outside 1 to 65535")
+        return self
+
+    def _secret_refs(self):
+        for section in ("postgres", "redis", "api"):
+            for key, value in (getattr(self, section) or Strict()).__dict__.items():
+                if key.endswith("password_secret") and value is not None:
+                    yield f"{section}.{key}", value
+        for variable, name in (self.load.secrets_env if self.load else {}).items():
+            yield f"load.secrets_env.{variable}", name
+
+    @property
+    def name(self) -> str:
+        return self.stack.name
+
+    @property
+    def compose_files(self) -> tuple[Path, ...]:
+        return tuple(self.directory / f for f in self.stack.compose_files)
+
+    @property
+    def published(self) -> tuple[Published, ...]:
+        return self.ports.published
+
+    @property
+    def pi_overlay(self) -> Path | None:
+        return self.directory / self.pi.overlay if self.pi else None
+
+    @property
+    def locustfile(self) -> Path | None:
+        return self.directory / self.load.locustfile if self.load else None
+
+    def paths(self) -> dict[str, Path]:
+        """Every file the profile names, by key."""
+        found = {f"stack.compose_files[{i}]": self.directory / f for i, f in enumerate(self.stack.compose_files)}
+        if self.load:
+            found["load.locustfile"] = self.locustfile
+        if self.pi:
+            found["pi.overlay"] = self.pi_overlay
+        return found
+
+
+def problem(error: ValidationError, model: type[BaseModel] = Profile) -> str:
+    """One line for the first thing wrong, naming the key; the value echoed printable and short."""
+    first = error.errors()[0]
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+    if first["type"] == "extra_forbidden":
+        hint = did_you_mean(model, first["loc"])
+        return f"unknown key '{printable(key, quote=False)}'" + (f" (did you mean '{hint}'?)" if hint else "")
+    if first["type"] == "missing":
+        return f"missing key '{key}'"
+    message = first["msg"].removeprefix("Value error, ")
+    if not key:
+        return message
+    value = first.get("input")
+    shown = "" if isinstance(value, dict | tuple) or value is None else f", found {printable(value)}"
+    return f"key '{key}': {message[0].lower() + message[1:]}{shown}"
+
+
+def did_you_mean(model: type[BaseModel], loc: tuple) -> str | None:
+    """The closest known key to an unknown one at ``loc``, by following the schema."""
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = _model_of(field.annotation) if field else None
+    if model is None or not isinstance(loc[-1], str):
+        return None
+    close = difflib.get_close_matches(loc[-1], model.model_fields, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _model_of(annotation) -> type[BaseModel] | None:
+    """The model inside ``Model``, ``Model | None``, ``dict[str, Model]`` or ``tuple[Model, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        if found := _model_of(argument):
+            return found
+    return None
+
+
+def _tuples(value):
+    """TOML arrays as tuples, so that the strict schema takes them."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+def load_profile(directory: Path, overrides=(), allow_outside: bool = False) -> Profile:
+    """Read ``directory/conformance.toml`` with ``overrides`` (``KEY=TOML``) applied.
+
+    Raises UsageProblem with one line that names the file and the key.
+    """
+    directory = Path(directory)
+    path = directory / PROFILE_NAME
+    data = read_toml(path, f"--stack-dir must name a folder with a {PROFILE_NAME}")
+    for item in overrides:
+        set_key(data, item, "--profile-set")
+    data.pop("directory", None)
+    try:
+        profile = Profile.model_validate({**_tuples(data), "directory": directory.resolve()})
+    except ValidationError as error:
+        raise UsageProblem(f"{printable(str(path), 200, quote=False)}: {problem(error)}") from None
+    for key, file in profile.paths().items():
+        _check_file(path, key, file, profile.directory, allow_outside)
+    return profile
+
+
+def _check_file(profile_path: Path, key: str, file: Path, directory: Path, allow_outside: bool) -> None:
+    resolved = file.resolve()
+    where = f"{printable(str(profile_path), 200, quote=False)}: key '{key}'"
+    if not allow_outside and not resolved.is_relative_to(directory):
+        raise UsageProblem(f"{where} names {printable(str(file), 200)}, outside the stack folder "
+                           "(pass --allow-outside-paths to permit it)")
+    if not resolved.is_file():
+        raise UsageProblem(f"{where} names {printable(str(file), 200)}, which is not a file")
+

@@ -1,0 +1,66 @@
+"""The files a run creates for compose: generated secrets and the suite's access overlay."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+
+import yaml
+
+from infra_conformance.profile import Profile
+
+ACCESS_NETWORK = "conformance-access"
+SECRET_MODE = 0o444  # bind mounts keep the host's mode, and the services run as other users
+
+
+def write_secrets(names, folder: Path) -> Path:
+    """Generate each secret into ``folder`` (created 0700), one value per file, never outside it.
+
+    Each file is created exclusively, without following links, with mode 0600 while it is
+    written; then made read-only for the containers' users (compose bind-mounts file
+    secrets with their host mode, docker/compose#9648). The 0700 folder keeps them from
+    every other user of the host.
+    """
+    folder.mkdir(mode=0o700)
+    for name in names:
+        if Path(name).name != name or name.startswith("."):
+            raise ValueError(f"secret name {name!r} is not a plain file name")
+        descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(24))
+        os.chmod(folder / name, SECRET_MODE)
+    return folder
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on now, for the engine to publish on moments later."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def access_overlay(profile: Profile, choose_port=free_port) -> dict:
+    """An overlay that lets the suite reach PostgreSQL and Redis on loopback ports chosen for this run.
+
+    The host ports are fixed in the overlay, not left to the engine, because the engine
+    picks a new one each time a container starts, and destructive controls restart
+    services. Internal networks publish nothing, so those services also join a network
+    of the suite's own that the stack's other services are not on.
+    """
+    targets = [(s.service, s.port) for s in (profile.postgres, profile.redis) if s]
+    services = {
+        name: {"ports": [f"127.0.0.1:{choose_port()}:{port}"], "networks": [ACCESS_NETWORK]}
+        for name, port in targets
+    }
+    return {"services": services, "networks": {ACCESS_NETWORK: {}}} if services else {}
+
+
+def write_access_overlay(profile: Profile, directory: Path) -> Path | None:
+    overlay = access_overlay(profile)
+    if not overlay:
+        return None
+    path = directory / "access.yaml"
+    path.write_text(yaml.safe_dump(overlay, sort_keys=False))
+    return path

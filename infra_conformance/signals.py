@@ -1,0 +1,47 @@
+"""SIGINT and SIGTERM around what a run creates: end the run cleanly, never in the middle of a cleanup."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+
+STOPPING = (signal.SIGINT, signal.SIGTERM)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def install() -> dict:
+    """SIGTERM ends the run like Ctrl-C does, so that every cleanup runs; returns the previous handlers."""
+    previous = {s: signal.getsignal(s) for s in STOPPING}
+    signal.signal(signal.SIGTERM, _interrupt)
+    return previous
+
+
+def restore(previous: dict) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Hold SIGINT and SIGTERM while a resource is created and its cleanup registered; deliver them after."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
+
+
+@contextlib.contextmanager
+def ignored():
+    """Ignore SIGINT and SIGTERM while a cleanup runs, so that a second Ctrl-C cannot cut it short.
+
+    The commands the cleanup starts inherit the ignored signals, so they finish too.
+    """
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in STOPPING}
+    try:
+        yield
+    finally:
+        restore(previous)

@@ -1,0 +1,90 @@
+"""The handle of a running compose project: its containers, ports, secrets, config and logs."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+
+from infra_conformance import remote
+from infra_conformance.compose import Compose, project_filter
+from infra_conformance.engine import health, service_of
+from infra_conformance.profile import Profile
+from infra_conformance.wait import wait_for
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A booted compose project and what the suite measured while booting it."""
+
+    compose: Compose
+    profile: Profile
+    client: docker.DockerClient
+    secrets_dir: Path
+    host: remote.EngineHost
+    access_ports: dict[str, int]
+    build_s: float
+    startup_s: dict[str, float]
+    conditions: dict
+    _forwards: dict[int, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def project(self) -> str:
+        return self.compose.project
+
+    @property
+    def compose_files(self) -> list[str]:
+        return list(self.compose.files)
+
+    def containers(self, service: str | None = None, all: bool = True) -> list:
+        """The project's containers (or one service's), found by their compose labels."""
+        return self.client.containers.list(all=all, filters=project_filter(self.project, service))
+
+    def container(self, service: str):
+        """The (first) container of a compose service."""
+        found = self.containers(service)
+        if not found:
+            raise LookupError(f"service '{service}' has no container in project {self.project}")
+        return found[0]
+
+    def port(self, service: str, container_port: int) -> int:
+        """A loopback port here that reaches ``container_port`` of ``service`` (through SSH for a remote engine)."""
+        published = self.published_port(service, container_port)
+        if self.host.ssh is None:
+            return published
+        if published not in self._forwards:
+            self._forwards[published] = self.host.forward(published)
+        return self._forwards[published]
+
+    def published_port(self, service: str, container_port: int) -> int:
+        """The port the engine's host publishes, as ``docker compose port`` says."""
+        endpoint = self.compose.run("port", service, str(container_port)).stdout.strip().splitlines()
+        if not endpoint:
+            raise LookupError(f"service '{service}' publishes no port for {container_port}")
+        return int(endpoint[-1].rsplit(":", 1)[-1])
+
+    @functools.cached_property
+    def config(self) -> dict:
+        """The merged compose configuration, as ``docker compose config`` resolves it."""
+        return json.loads(self.compose.run("config", "--format", "json").stdout)
+
+    def secret(self, name: str) -> str:
+        return (self.secrets_dir / name).read_text()
+
+    def logs(self, service: str, tail: int = 200) -> str:
+        return "".join(c.logs(tail=tail).decode(errors="replace") for c in self.containers(service))
+
+    def wait_healthy(self, service: str, timeout_s: float = 60) -> None:
+        """Poll until ``service`` runs and its healthcheck passes again, e.g. after a restart."""
+        def healthy():
+            status = health(self.container(service))
+            if status != "healthy":
+                raise RuntimeError(f"it is {status}")
+        wait_for(healthy, f"service {service}", errors=(RuntimeError,), timeout_s=timeout_s,
+                 hint=f"read the logs of {service} in the report")
+
+    def unhealthy_services(self) -> list[str]:
+        return sorted({service_of(c) for c in self.containers() if health(c) != "healthy"})
