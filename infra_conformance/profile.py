@@ -27,7 +27,7 @@ SqlName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 Email = Annotated[str, Field(pattern=r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}$")]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
-EnvValue = Annotated[str, Field(pattern=r"^[\x20-\x7e]{0,256}$")]
+EnvValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9._:/@+=,-]{0,256}$")]  # no spaces, quotes or $
 UrlPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$")]
 ContainerPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9._/-]{0,255}$")]
 RelativeFile = Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]{1,255}$")]

@@ -12,6 +12,9 @@ from pathlib import Path
 import docker
 import pytest
 
+from infra_conformance.compose import PROJECT_LABEL
+from infra_conformance.engine import labelled
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -68,11 +71,11 @@ def run_suite(tmp_path, docker_client):
 
 
 def leftovers(client, project: str) -> list[str]:
-    """Containers, volumes and networks that still carry the compose project's label."""
-    label = {"label": f"com.docker.compose.project={project}"}
-    return ([f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
-            + [f"volume {v.name}" for v in client.volumes.list(filters=label)]
-            + [f"network {n.name}" for n in client.networks.list(filters=label)])
+    """Containers, networks and volumes under any label the suite uses, and the images the run built."""
+    found = labelled(client, project)
+    images = client.images.list(filters={"label": f"{PROJECT_LABEL}={project}"})
+    return ([f"{kind[:-1]} {item.name}" for kind, items in found.items() for item in items]
+            + [f"image {', '.join(image.tags) or image.short_id}" for image in images])
 
 
 @pytest.fixture(scope="session")

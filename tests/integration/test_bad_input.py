@@ -1,5 +1,6 @@
 """Bad input gets one clear line and a non-zero exit, and leaves nothing behind."""
 
+import glob
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ def test_no_engine(run_suite):
     assert run.returncode == 3
     _one_line_error(run, "no Docker engine answers")
     assert "Hint: run scripts/ensure-docker.sh" in run.output
+    assert "!!!" not in run.output and "_pytest.outcomes.Exit" not in run.output, run.tail()
 
 
 def test_bad_profile(run_suite, tmp_path):
@@ -30,12 +32,13 @@ def test_bad_profile(run_suite, tmp_path):
     run = run_suite("--stack-dir", str(tmp_path))
     assert run.returncode == pytest.ExitCode.USAGE_ERROR
     _one_line_error(run, "missing key 'stack.compose_files'")
+    assert run.output.strip().startswith("ERROR: conformance: "), run.tail()
 
 
 def test_missing_overlay(run_suite):
     run = run_suite("--compose-file", "no/such/overlay.yaml")
     assert run.returncode == pytest.ExitCode.USAGE_ERROR
-    _one_line_error(run, "--compose-file no/such/overlay.yaml: no such file")
+    _one_line_error(run, "--compose-file: 'no/such/overlay.yaml': no such file")
 
 
 def test_broken_compose_file(run_suite, tmp_path):
@@ -60,10 +63,14 @@ def test_port_in_use(run_suite):
 
 
 @pytest.mark.slow
-def test_ctrl_c_leaves_nothing_behind(docker_client, tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signals_during_boot_and_cleanup_leave_nothing_behind(docker_client, tmp_path, signum):
+    """A signal while the stack boots, and another while it is taken down, leave nothing behind."""
     before = {c.id for c in docker_client.containers.list(all=True)}
+    run_dirs = set(glob.glob("/tmp/conformance-*"))
     suite = subprocess.Popen([sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
-                              "--reports-dir", str(tmp_path)], cwd=ROOT, start_new_session=True,
+                              "--pi-emulation", "off", "--reports-dir", str(tmp_path)],
+                             cwd=ROOT, start_new_session=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
     project = None
@@ -73,7 +80,11 @@ def test_ctrl_c_leaves_nothing_behind(docker_client, tmp_path):
         project = new[0].labels["com.docker.compose.project"] if new else None
         time.sleep(0.2)
     assert project, "the suite never created a container"
-    os.killpg(suite.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
-    output, _ = suite.communicate(timeout=120)
+    os.killpg(suite.pid, signum)  # SIGINT: what a terminal's Ctrl-C sends to the whole group
+    time.sleep(1.5)
+    if suite.poll() is None:
+        os.kill(suite.pid, signum)  # again, while the cleanup runs
+    output, _ = suite.communicate(timeout=180)
     assert suite.returncode != 0, output
     assert not leftovers(docker_client, project), output
+    assert set(glob.glob("/tmp/conformance-*")) == run_dirs, "the run's secrets folder is still there"
