@@ -20,7 +20,7 @@ test: setup ## The suite's own tests: unit, reference stack green, mutants red
 	$(PYTEST) tests --reports-dir $(REPORTS) $(PYTEST_ARGS)
 
 unit: $(VENV)/.installed ## Unit tests only; no Docker needed
-	$(PYTEST) tests/unit $(PYTEST_ARGS)
+	$(PYTEST) tests/unit tests/hostile infra_conformance --doctest-modules $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

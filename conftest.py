@@ -26,6 +26,8 @@ def pytest_addoption(parser):
                     help="extra compose overlay, applied after the profile's files; repeatable")
     group.addoption("--profile-set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a profile key with a TOML value, e.g. postgres.min_version=16; repeatable")
+    group.addoption("--control", action="append", default=[], metavar="IDS",
+                    help="run only these controls: IDs or shell-style patterns, comma-separated, e.g. CTR-01,RLS-*")
     group.addoption("--allow-outside-paths", action="store_true",
                     help="let the profile name files outside the stack folder")
     group.addoption("--keep-stack", action="store_true",

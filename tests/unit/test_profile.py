@@ -156,3 +156,9 @@ def test_unreadable_profile_is_one_line(tmp_path, make, message):
     with pytest.raises(ProfileError) as error:
         load_profile(tmp_path)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_key_table_in_docs_is_current():
+    from infra_conformance.profile_table import current, render
+
+    assert current() == render(), "docs/profile.md is stale: python -m infra_conformance.profile_table"
