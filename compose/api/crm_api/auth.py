@@ -34,6 +34,7 @@ class Principal:
     user_id: uuid.UUID
     tenant_id: uuid.UUID
     jti: str
+    role: str
 
 
 async def _principal(request: Request) -> Principal:
@@ -51,13 +52,13 @@ async def _principal(request: Request) -> Principal:
         )
     except jwt.InvalidTokenError:
         raise _unauthorized() from None
-    raw = await state.redis.get(_session_key(claims["jti"]))
+    raw = await state.redis.get(_session_key(claims["jti"], session["role"]))
     if raw is None:
         raise _unauthorized()
     session = json.loads(raw)
     if (session["user_id"], session["tenant_id"]) != (claims["sub"], claims["tid"]):
         raise _unauthorized()
-    return Principal(uuid.UUID(session["user_id"]), uuid.UUID(session["tenant_id"]), claims["jti"])
+    return Principal(uuid.UUID(session["user_id"]), uuid.UUID(session["tenant_id"]), claims["jti"], session["role"])
 
 
 def authenticated(endpoint):
