@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .db import set_tenant, tenant_tx
-from .web import JSON, ApiError, json_object
+from .body import json_object
+from .web import JSON, ApiError
 
 LOGIN_FIELDS = {"tenant": 100, "email": 320, "password": 1024}  # field -> max length
 # bcrypt salt with the seed's cost (10): hashed when no user matches, so response
@@ -52,7 +53,7 @@ async def _principal(request: Request) -> Principal:
         )
     except jwt.InvalidTokenError:
         raise _unauthorized() from None
-    raw = await state.redis.get(_session_key(claims["jti"], session["role"]))
+    raw = await state.redis.get(_session_key(claims["jti"]))
     if raw is None:
         raise _unauthorized()
     session = json.loads(raw)

@@ -15,7 +15,8 @@ from starlette.routing import Route
 from . import roles
 from .auth import authenticated
 from .db import tenant_tx
-from .web import JSON, ApiError, json_object
+from .body import json_object
+from .web import JSON, ApiError
 
 MAX_TEXT = 10_000
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
