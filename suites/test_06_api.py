@@ -1,5 +1,7 @@
 """API and gateway: the documented flows work through the gateway."""
 
+import json
+
 import pytest
 import requests
 
@@ -86,3 +88,45 @@ def test_role_may_use_only_its_methods(stack, gateway_url, http, login, role_met
         f"{method} {url.removeprefix(gateway_url)} as {role}: expected {'success' if permitted else 403}, "
         f"found {response.status_code} {response.text[:200]}")
 
+
+def _surrogates(fields: dict) -> bytes:
+    """``fields`` as JSON with every string replaced by a lone surrogate, escaped as ``\\ud800``."""
+    return json.dumps({k: "\ud800" if isinstance(v, str) else v for k, v in fields.items()}).encode()
+
+
+MALFORMED = {  # name -> the body, made from the fields a route expects
+    "invalid-json": lambda fields: json.dumps(fields).encode()[:-1],
+    "lone-surrogate": _surrogates,
+    "not-an-object": lambda fields: json.dumps([fields]).encode(),
+}
+
+
+@pytest.mark.control("API-03", severity="medium", claims=["Z10"])
+@pytest.mark.parametrize("route", ["login", "create", "update"])
+@pytest.mark.parametrize("malformed", MALFORMED, ids=list(MALFORMED))
+def test_malformed_body_rejected(stack, gateway_url, http, login, route, malformed):
+    """Invalid JSON, invalid Unicode and a body that is not an object get 400, never 500.
+
+    Rationale: JSON may carry a lone surrogate ("\\ud800") that the parser accepts but
+    no UTF-8 encoder does; let through, it fails deep in the database driver as a 500, an
+    unhandled error an attacker can trigger at will and that hides real outages. Each route
+    that reads JSON is sent the body it expects, broken three ways.
+    """
+    api = stack.profile.api
+    if route == "login":
+        method, url, auth = "POST", gateway_url + api.login_path, {}
+        fields = {"tenant": api.tenant, "email": api.email, "password": "not-the-password"}
+    else:
+        if not api.probe_body:
+            pytest.skip("the profile sets no api.probe_body")
+        method, url, auth, fields = "POST", gateway_url + api.probe_path, login(api.email), api.probe_body
+        if route == "update":
+            listed = http.get(url, headers=auth).json()
+            method, url = "PATCH", f"{url}/{(listed['items'] if isinstance(listed, dict) else listed)[0]['id']}"
+    response = http.request(method, url, data=MALFORMED[malformed](fields),
+                            headers={"Content-Type": "application/json", **auth})
+    path = url.removeprefix(gateway_url)
+    assert response.status_code == 400, (
+        f"{method} {path} with {malformed} body: expected 400, found {response.status_code} {response.text[:200]}")
+    assert response.headers.get("Content-Type", "").startswith("application/json"), (
+        f"{method} {path} with {malformed} body: expected a JSON error, found {response.headers.get('Content-Type')}")
