@@ -141,15 +141,24 @@ class Api(Strict):
     cors_origins: tuple[Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")], ...] = Field(
         (), description="the only origins that get Access-Control-Allow-Origin")
     login_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's login limit (0: none promised)")
-    login_burst: int = Field(0, ge=0, le=1000, description="the burst allowed past that rate")
+    login_burst: int = Field(0, ge=0, le=10000, description="the burst allowed past that rate")
     tls: bool = Field(False, description="true: Strict-Transport-Security is required too")
     tenant_users: dict[Slug, Email] = Field({}, description="a user of each of two or more tenants")
     resources: tuple[UrlPath, ...] = Field((), description='GET -> {"items": [{"id", ...}]}, GET <path>/<id>')
+    role_users: dict[Slug, Email] = Field({}, description="role -> a user of `tenant` with that role")
+    method_roles: dict[Literal["GET", "POST", "PATCH", "DELETE"], tuple[Slug, ...]] = Field(
+        {}, description="method -> the roles allowed to send it to `probe_path`; any other gets 403")
+    probe_body: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")], str | int | bool] = Field(
+        {}, description="a row that POST `probe_path` accepts; needed when method_roles lists a write")
+    api_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's /api/ limit per bearer token (0: none)")
+    api_burst: int = Field(0, ge=0, le=10000, description="the burst allowed past that rate")
 
     @model_validator(mode="after")
-    def _two_tenant_users(self):
+    def _consistent(self):
         if len(self.tenant_users) == 1:
             raise ValueError("'tenant_users' must name a user of at least two tenants")
+        if set(self.method_roles) - {"GET"} and not self.probe_body:
+            raise ValueError("'api.probe_body' is missing: api.method_roles lists POST, PATCH or DELETE")
         return self
 
 

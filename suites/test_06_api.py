@@ -1,6 +1,9 @@
 """API and gateway: the documented flows work through the gateway."""
 
+import json
+
 import pytest
+import requests
 
 
 @pytest.mark.control("API-01", severity="high", claims=["N6", "Z10"])
@@ -28,3 +31,102 @@ def test_login_and_authenticated_request(stack, gateway_url, http):
     anonymous = http.get(gateway_url + api.probe_path)
     assert anonymous.status_code == 401, (
         f"GET {api.probe_path} without a token: expected 401, found {anonymous.status_code}")
+
+
+@pytest.fixture(scope="module")
+def login(stack, gateway_url):
+    """``login(email)``: the Authorization header of the profile tenant's user ``email``, logged in once."""
+    api, headers = stack.profile.api, {}
+
+    def login_as(email: str) -> dict:
+        if email not in headers:
+            response = requests.post(gateway_url + api.login_path, timeout=10, json={
+                "tenant": api.tenant, "email": email, "password": stack.secret(api.password_secret)})
+            assert response.status_code == 200, (
+                f"POST {api.login_path} as {email}: expected 200, found {response.status_code} {response.text[:200]}")
+            headers[email] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return headers[email]
+    return login_as
+
+
+def _create(http, url: str, body: dict, auth: dict) -> str:
+    """POST ``body`` to ``url``; the new row's URL."""
+    created = http.post(url, json=body, headers=auth)
+    assert created.status_code in (200, 201), (
+        f"POST {url} with probe_body: expected 201 with an id, found {created.status_code} {created.text[:200]}")
+    return f"{url}/{created.json()['id']}"
+
+
+@pytest.fixture
+def probe_row(stack, gateway_url, http, login):
+    """The URL of a fresh row at probe_path, created from probe_body by the profile's user and deleted after."""
+    api = stack.profile.api
+    owner = login(api.email)
+    url = _create(http, gateway_url + api.probe_path, api.probe_body, owner)
+    yield url
+    http.delete(url, headers=owner)
+
+
+@pytest.mark.control("API-02", severity="high", claims=["P1", "N3", "Z10"])
+def test_role_may_use_only_its_methods(stack, gateway_url, http, login, role_method, request):
+    """Each role may use the methods the profile grants it and gets 403 for the others.
+
+    Rationale: a role stored but never checked is no permission at all: any account of a
+    tenant, a client's or a supplier's included, could change or delete every record of
+    that tenant. Each case logs in as the role's user through the gateway and sends one
+    method to probe_path (GET, PATCH and DELETE to a fresh row made for the case).
+    """
+    role, method = role_method
+    api = stack.profile.api
+    url = request.getfixturevalue("probe_row") if method in ("GET", "PATCH", "DELETE") else gateway_url + api.probe_path
+    response = http.request(method, url, json=api.probe_body if method in ("POST", "PATCH") else None,
+                            headers=login(api.role_users[role]))
+    if method == "POST" and response.ok:
+        http.delete(f"{url}/{response.json()['id']}", headers=login(api.email))
+    permitted = role in api.method_roles[method]
+    assert response.ok if permitted else response.status_code == 403, (
+        f"{method} {url.removeprefix(gateway_url)} as {role}: expected {'success' if permitted else 403}, "
+        f"found {response.status_code} {response.text[:200]}")
+
+
+def _surrogates(fields: dict) -> bytes:
+    """``fields`` as JSON with every string replaced by a lone surrogate, escaped as ``\\ud800``."""
+    return json.dumps({k: "\ud800" if isinstance(v, str) else v for k, v in fields.items()}).encode()
+
+
+MALFORMED = {  # name -> the body, made from the fields a route expects
+    "invalid-json": lambda fields: json.dumps(fields).encode()[:-1],
+    "lone-surrogate": _surrogates,
+    "not-an-object": lambda fields: json.dumps([fields]).encode(),
+}
+
+
+@pytest.mark.control("API-03", severity="medium", claims=["Z10"])
+@pytest.mark.parametrize("route", ["login", "create", "update"])
+@pytest.mark.parametrize("malformed", MALFORMED, ids=list(MALFORMED))
+def test_malformed_body_rejected(stack, gateway_url, http, login, route, malformed):
+    """Invalid JSON, invalid Unicode and a body that is not an object get 400, never 500.
+
+    Rationale: JSON may carry a lone surrogate ("\\ud800") that the parser accepts but
+    no UTF-8 encoder does; let through, it fails deep in the database driver as a 500, an
+    unhandled error an attacker can trigger at will and that hides real outages. Each route
+    that reads JSON is sent the body it expects, broken three ways.
+    """
+    api = stack.profile.api
+    if route == "login":
+        method, url, auth = "POST", gateway_url + api.login_path, {}
+        fields = {"tenant": api.tenant, "email": api.email, "password": "not-the-password"}
+    else:
+        if not api.probe_body:
+            pytest.skip("the profile sets no api.probe_body")
+        method, url, auth, fields = "POST", gateway_url + api.probe_path, login(api.email), api.probe_body
+        if route == "update":
+            listed = http.get(url, headers=auth).json()
+            method, url = "PATCH", f"{url}/{(listed['items'] if isinstance(listed, dict) else listed)[0]['id']}"
+    response = http.request(method, url, data=MALFORMED[malformed](fields),
+                            headers={"Content-Type": "application/json", **auth})
+    path = url.removeprefix(gateway_url)
+    assert response.status_code == 400, (
+        f"{method} {path} with {malformed} body: expected 400, found {response.status_code} {response.text[:200]}")
+    assert response.headers.get("Content-Type", "").startswith("application/json"), (
+        f"{method} {path} with {malformed} body: expected a JSON error, found {response.headers.get('Content-Type')}")

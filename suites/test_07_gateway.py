@@ -1,4 +1,4 @@
-"""Gateway: security headers, version hiding, login rate limit and CORS, seen from a client."""
+"""Gateway: security headers, version hiding, login and API rate limits and CORS, seen from a client."""
 
 import re
 import time
@@ -82,3 +82,30 @@ def test_cors_only_configured_origins(stack, gateway_url):
             f"gateway: expected Access-Control-Allow-Origin {origin} for {origin}, found {allowed_origin(origin)}")
     foreign = allowed_origin("https://attacker.invalid")
     assert foreign is None, f"gateway: expected no Access-Control-Allow-Origin for a foreign origin, found {foreign}"
+
+
+@pytest.mark.control("GW-05", severity="high", claims=["P4", "Z4", "Z10"])
+def test_api_rate_limited(stack, gateway_url):
+    """The API answers 429 to one token past the configured rate and burst, and works again after the window.
+
+    Rationale: a limit on login alone leaves every other route open: one client, or one
+    stolen token, can keep a Pi's API and database busy for everyone. The requests are sent
+    at once with a single token, one thread each, so a slow API cannot pace them.
+    """
+    api = stack.profile.api
+    if not api.api_rate_per_s:
+        pytest.skip("the profile sets no api_rate_per_s")
+    login = requests.post(gateway_url + api.login_path, timeout=10, json={
+        "tenant": api.tenant, "email": api.email, "password": stack.secret(api.password_secret)})
+    assert login.status_code == 200, (
+        f"POST {api.login_path}: expected 200, found {login.status_code} {login.text[:200]}")
+    url, attempts = gateway_url + api.probe_path, 2 * api.api_burst + api.api_rate_per_s + 5
+    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        statuses = list(pool.map(lambda _: requests.get(url, headers=auth, timeout=30).status_code, range(attempts)))
+    assert statuses.count(429), (f"gateway: expected 429 for some of {attempts} requests at once with one token "
+                                 f"(rate {api.api_rate_per_s}/s, burst {api.api_burst}), found none: "
+                                 f"{sorted(set(statuses))}")
+    time.sleep(api.api_burst / api.api_rate_per_s + 1)
+    after = requests.get(url, headers=auth, timeout=10).status_code
+    assert after == 200, f"gateway: expected the token accepted again after the window, found {after}"

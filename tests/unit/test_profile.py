@@ -39,7 +39,7 @@ def test_reference_profile_loads():
     assert "pg_stat_statements" in profile.postgres.extensions
     assert profile.budgets.startup_s == 30.0
     assert profile.services["gateway"].cannot_reach == ("postgres:5432", "redis:6379")
-    assert profile.api.cors_origins == ("https://crm.example.test",) and profile.api.login_burst == 20
+    assert profile.api.cors_origins == ("https://crm.example.test",) and profile.api.login_burst == 10
     assert profile.postgres.tenants == ("acme", "globex") and profile.postgres.tls
     assert profile.redis.maxmemory_bytes == 64 * 2**20 and profile.redis.maxmemory_policy == "noeviction"
     assert profile.api.tenant_users["globex"] == "admin@globex.test"

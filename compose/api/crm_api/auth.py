@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .db import set_tenant, tenant_tx
-from .web import JSON, ApiError, json_object
+from .body import json_object
+from .web import JSON, ApiError
 
 LOGIN_FIELDS = {"tenant": 100, "email": 320, "password": 1024}  # field -> max length
 # bcrypt salt with the seed's cost (10): hashed when no user matches, so response
@@ -34,6 +35,7 @@ class Principal:
     user_id: uuid.UUID
     tenant_id: uuid.UUID
     jti: str
+    role: str
 
 
 async def _principal(request: Request) -> Principal:
@@ -57,7 +59,7 @@ async def _principal(request: Request) -> Principal:
     session = json.loads(raw)
     if (session["user_id"], session["tenant_id"]) != (claims["sub"], claims["tid"]):
         raise _unauthorized()
-    return Principal(uuid.UUID(session["user_id"]), uuid.UUID(session["tenant_id"]), claims["jti"])
+    return Principal(uuid.UUID(session["user_id"]), uuid.UUID(session["tenant_id"]), claims["jti"], session["role"])
 
 
 def authenticated(endpoint):

@@ -12,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import roles
 from .auth import authenticated
 from .db import tenant_tx
-from .web import JSON, ApiError, json_object
+from .body import json_object
+from .web import JSON, ApiError
 
 MAX_TEXT = 10_000
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
@@ -213,9 +215,12 @@ async def delete_row(request: Request, res: Resource) -> Response:
 
 
 def _bind(handler, res: Resource):
-    """An authenticated endpoint calling handler(request, res)."""
+    """An authenticated endpoint calling handler(request, res) if the caller's role may use the method."""
     @authenticated
     async def endpoint(request: Request):
+        role = request.state.principal.role
+        if not roles.allowed(role, request.method):
+            raise ApiError(403, f"role {role} may not {request.method} {res.name}")
         return await handler(request, res)
 
     return endpoint

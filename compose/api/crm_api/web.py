@@ -1,14 +1,11 @@
-"""JSON request/response helpers shared by the endpoints."""
+"""JSON responses and the error type shared by the endpoints."""
 
 import datetime
 import decimal
 import json
 import uuid
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 def _encode(value):
@@ -38,23 +35,3 @@ class ApiError(Exception):
 
     def response(self) -> JSON:
         return JSON({"error": self.message, **self.extra}, self.status, headers=self.headers)
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-async def json_object(request: Request) -> dict:
-    """Return the request body as a dict: 413 if too big, 400 if not JSON, 422 if not an object."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, "request body too large")
-    try:
-        data = json.loads(body, parse_float=decimal.Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "malformed JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(422, "request body must be a JSON object")
-    return data
