@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -57,8 +58,7 @@ def run_suite(tmp_path, docker_client):
         reports = tmp_path / f"reports-{len(projects)}"
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
                 "--reports-dir", str(reports), *args]
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s,
-                              env={**os.environ, **(env or {})})
+        done = _run_to_the_end(argv, timeout_s, {**os.environ, **(env or {})})
         summary_path = reports / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
         if summary and summary["stack"]["project"]:
@@ -68,6 +68,19 @@ def run_suite(tmp_path, docker_client):
     yield run
     for project in projects:
         assert not leftovers(docker_client, project), f"project {project} left {leftovers(docker_client, project)}"
+
+
+def _run_to_the_end(argv: list[str], timeout_s: int, env: dict) -> subprocess.CompletedProcess:
+    """Run the suite; on Ctrl-C or a timeout, interrupt it and let it clean up rather than kill it."""
+    with subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          stdin=subprocess.DEVNULL) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout_s)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=180)
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
 
 def leftovers(client, project: str) -> list[str]:
