@@ -1,6 +1,7 @@
-"""Control metadata: ``@pytest.mark.control("CTR-01", severity="high", claims=["Z6"])``.
+"""Control metadata: ``@pytest.mark.control("CTR-01", severity="high", claims=["Z6"])`` and its docstring.
 
-The title is the first docstring line; the docstring also holds a ``Rationale:``.
+The title is the first docstring line; then come ``Rationale:``, ``Fix:`` (what to change,
+with a snippet) and ``References:`` (separated by ``;``), each a paragraph of its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,22 @@ class Control:
     claims: tuple[str, ...]
     title: str
     rationale: str
+    fix: str = ""
+    references: tuple[str, ...] = ()
+
+
+def sections(doc: str) -> dict[str, str]:
+    r"""The ``Name:`` paragraphs of a docstring, each joined into one line.
+
+    >>> sections("Title.\n\nRationale: why\nit matters.\n\nFix: do this.")
+    {'Rationale': 'why it matters.', 'Fix': 'do this.'}
+    """
+    found = {}
+    for paragraph in doc.split("\n\n")[1:]:
+        name, colon, text = paragraph.partition(":")
+        if colon and name.strip() in ("Rationale", "Fix", "References"):
+            found[name.strip()] = " ".join(text.split())
+    return found
 
 
 def control_of(function) -> Control | None:
@@ -30,9 +47,11 @@ def control_of(function) -> Control | None:
     mark = marks[0]
     doc = inspect.getdoc(function) or ""
     title = doc.splitlines()[0] if doc else ""
-    rationale = doc.split("Rationale:", 1)[1].strip() if "Rationale:" in doc else ""
+    parts = sections(doc)
+    references = tuple(r.strip() for r in parts.get("References", "").split(";") if r.strip())
     return Control(mark.args[0] if mark.args else "", mark.kwargs.get("severity", ""),
-                   tuple(mark.kwargs.get("claims", ())), title, " ".join(rationale.split()))
+                   tuple(mark.kwargs.get("claims", ())), title, parts.get("Rationale", ""),
+                   parts.get("Fix", ""), references)
 
 
 def problems(control: Control, where: str) -> list[str]:
@@ -45,5 +64,7 @@ def problems(control: Control, where: str) -> list[str]:
         found.append(f"{where}: control {control.id} names no claims")
     if not control.title or not control.rationale:
         found.append(f"{where}: control {control.id} needs a docstring with a title and 'Rationale:'")
+    if not control.fix or not control.references:
+        found.append(f"{where}: control {control.id} needs 'Fix:' and 'References:' paragraphs in its docstring")
     return found
 

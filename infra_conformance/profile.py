@@ -1,23 +1,15 @@
-"""The stack profile: what a stack promises, as a strict schema read from its ``conformance.toml``.
-
->>> profile = load_profile(Path("compose"))
->>> profile.services["postgres"].user
-999
-"""
+"""The stack profile's schema: what a stack promises in its ``conformance.toml``, strictly typed."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from infra_conformance.errors import UsageProblem, printable
-from infra_conformance.toml import read_toml, set_key
+from infra_conformance.errors import printable
 
-PROFILE_NAME = "conformance.toml"
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 REDIS_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
 
@@ -256,83 +248,3 @@ class Profile(Strict):
         if self.pi:
             found["pi.overlay"] = self.pi_overlay
         return found
-
-
-def problem(error: ValidationError, model: type[BaseModel] = Profile) -> str:
-    """One line for the first thing wrong, naming the key; the value echoed printable and short."""
-    first = error.errors()[0]
-    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
-    if first["type"] == "extra_forbidden":
-        hint = did_you_mean(model, first["loc"])
-        return f"unknown key '{printable(key, quote=False)}'" + (f" (did you mean '{hint}'?)" if hint else "")
-    if first["type"] == "missing":
-        return f"missing key '{key}'"
-    message = first["msg"].removeprefix("Value error, ")
-    if not key:
-        return message
-    value = first.get("input")
-    shown = "" if isinstance(value, dict | tuple) or value is None else f", found {printable(value)}"
-    return f"key '{key}': {message[0].lower() + message[1:]}{shown}"
-
-
-def did_you_mean(model: type[BaseModel], loc: tuple) -> str | None:
-    """The closest known key to an unknown one at ``loc``, by following the schema."""
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(part)
-        model = _model_of(field.annotation) if field else None
-    if model is None or not isinstance(loc[-1], str):
-        return None
-    close = difflib.get_close_matches(loc[-1], model.model_fields, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def _model_of(annotation) -> type[BaseModel] | None:
-    """The model inside ``Model``, ``Model | None``, ``dict[str, Model]`` or ``tuple[Model, ...]``."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in getattr(annotation, "__args__", ()):
-        if found := _model_of(argument):
-            return found
-    return None
-
-
-def _tuples(value):
-    """TOML arrays as tuples, so that the strict schema takes them."""
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    return value
-
-
-def load_profile(directory: Path, overrides=(), allow_outside: bool = False) -> Profile:
-    """Read ``directory/conformance.toml`` with ``overrides`` (``KEY=TOML``) applied.
-
-    Raises UsageProblem with one line that names the file and the key.
-    """
-    directory = Path(directory)
-    path = directory / PROFILE_NAME
-    data = read_toml(path, f"--stack-dir must name a folder with a {PROFILE_NAME}")
-    for item in overrides:
-        set_key(data, item, "--profile-set")
-    data.pop("directory", None)
-    try:
-        profile = Profile.model_validate({**_tuples(data), "directory": directory.resolve()})
-    except ValidationError as error:
-        raise UsageProblem(f"{printable(str(path), 200, quote=False)}: {problem(error)}") from None
-    for key, file in profile.paths().items():
-        _check_file(path, key, file, profile.directory, allow_outside)
-    return profile
-
-
-def _check_file(profile_path: Path, key: str, file: Path, directory: Path, allow_outside: bool) -> None:
-    resolved = file.resolve()
-    where = f"{printable(str(profile_path), 200, quote=False)}: key '{key}'"
-    if not allow_outside and not resolved.is_relative_to(directory):
-        raise UsageProblem(f"{where} names {printable(str(file), 200)}, outside the stack folder "
-                           "(pass --allow-outside-paths to permit it)")
-    if not resolved.is_file():
-        raise UsageProblem(f"{where} names {printable(str(file), 200)}, which is not a file")
-

@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from infra_conformance.profile import Profile, _model_of
+from infra_conformance.profile import Profile
+from infra_conformance.schema_errors import model_of
 
 DOC = Path(__file__).parents[1] / "docs" / "profile.md"
 START, END = "<!-- keys: generated from the schema -->", "<!-- /keys -->"
@@ -22,7 +23,7 @@ def rows(model: type[BaseModel] = Profile, prefix: str = "") -> list[str]:
     for name, field in model.model_fields.items():
         if name == "directory":
             continue
-        nested = _model_of(field.annotation)
+        nested = model_of(field.annotation)
         key = f"{prefix}{name}" + (".<name>" if "dict" in str(field.annotation) and nested else "")
         if nested:
             found += rows(nested, key + ("[]." if "tuple" in str(field.annotation) else "."))

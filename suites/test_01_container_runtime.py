@@ -28,6 +28,11 @@ def test_processes_run_as_profile_user(stack, container, service):
     bug into root on a shared kernel. The image's USER field says nothing about an
     entrypoint that never drops privileges, or a compose `user:` override, so the
     running processes are read from the engine.
+
+    Fix: Run as the profile's UID: `user: "999:999"` in compose, or `USER 999` in the
+    Dockerfile.
+
+    References: CIS Docker Benchmark v1.6.0 4.1; https://docs.docker.com/reference/compose-file/services/#user
     """
     expected = stack.profile.services[service].user
     processes = _processes(container)
@@ -43,6 +48,11 @@ def test_not_privileged(container, service):
 
     Rationale: a privileged container has every capability and every host device;
     escaping it is a matter of mounting the host's disk.
+
+    Fix: Remove `privileged: true`; add back only the capabilities needed with
+    `cap_add`.
+
+    References: CIS Docker Benchmark v1.6.0 5.5; https://docs.docker.com/reference/compose-file/services/#privileged
     """
     assert not container.attrs["HostConfig"]["Privileged"], f"{service}: expected privileged false, found true"
 
@@ -53,6 +63,10 @@ def test_capabilities_dropped(stack, container, service):
 
     Rationale: Docker's default set still includes capabilities such as NET_RAW,
     CHOWN and SETUID that the services do not need and an attacker can use.
+
+    Fix: Set `cap_drop: [ALL]` and list in `cap_add` only what the profile allows.
+
+    References: CIS Docker Benchmark v1.6.0 5.4; https://docs.docker.com/reference/compose-file/services/#cap_add
     """
     host = container.attrs["HostConfig"]
     dropped = {_capability(c) for c in host.get("CapDrop") or []}
@@ -69,6 +83,10 @@ def test_no_new_privileges(container, service):
 
     Rationale: without it a setuid binary inside the image can raise a process back
     to root, undoing the non-root user.
+
+    Fix: Add `security_opt: ["no-new-privileges:true"]`.
+
+    References: CIS Docker Benchmark v1.6.0 5.26; https://docs.docker.com/reference/compose-file/services/#security_opt
     """
     options = [o.replace("=", ":") for o in container.attrs["HostConfig"].get("SecurityOpt") or []]
     assert any(o in ("no-new-privileges", "no-new-privileges:true") for o in options), (
@@ -82,6 +100,10 @@ def test_read_only_root_filesystem(stack, container, service):
     Rationale: a writable image lets an intruder drop tools and persist changes to
     binaries and configuration; listing the writable paths keeps state where it is
     expected and backed up.
+
+    Fix: Set `read_only: true`; give writable paths as `tmpfs: [/tmp]` or named volumes.
+
+    References: CIS Docker Benchmark v1.6.0 5.13; https://docs.docker.com/reference/compose-file/services/#read_only
     """
     host = container.attrs["HostConfig"]
     assert host["ReadonlyRootfs"], f"{service}: expected read_only root filesystem, found writable"
@@ -97,6 +119,10 @@ def test_memory_and_cpu_limits(container, service):
 
     Rationale: on a 4 GB Pi, one runaway service without limits takes the memory or
     CPU the others need, and the kernel's OOM killer picks the victim.
+
+    Fix: Set `mem_limit: 256m` and `cpus: 1.0` (or `deploy.resources.limits`).
+
+    References: CIS Docker Benchmark v1.6.0 5.11 and 5.12; https://docs.docker.com/reference/compose-file/services/#mem_limit
     """
     host = container.attrs["HostConfig"]
     assert host["Memory"] > 0, f"{service}: expected a memory limit, found none"
@@ -109,6 +135,11 @@ def test_memory_limits_fit_budget(stack):
 
     Rationale: limits that add up to more than the device has are no limits at all:
     under load the services can together exhaust the host.
+
+    Fix: Lower the services' `mem_limit` until they add up to the profile's
+    `budgets.memory_mb`.
+
+    References: CIS Docker Benchmark v1.6.0 5.11; https://docs.docker.com/reference/compose-file/services/#mem_limit
     """
     limits = {s: stack.container(s).attrs["HostConfig"]["Memory"] / 2**20 for s in stack.profile.services}
     total, budget = sum(limits.values()), stack.profile.budgets.memory_mb
@@ -122,6 +153,11 @@ def test_healthcheck_defined_and_healthy(container, service):
 
     Rationale: without a healthcheck, dependants start against a service that is not
     ready and nothing notices when it stops answering.
+
+    Fix: Add a `healthcheck:` with `test: ["CMD", ...]`, `interval: 2s` and `retries`,
+    and fix what keeps it failing.
+
+    References: CIS Docker Benchmark v1.6.0 4.6; https://docs.docker.com/reference/compose-file/services/#healthcheck
     """
     test = (container.attrs["Config"].get("Healthcheck") or {}).get("Test") or ["NONE"]
     assert test[0] != "NONE", f"{service}: expected a healthcheck, found none"
@@ -135,6 +171,10 @@ def test_restart_policy(container, service):
 
     Rationale: after a crash or a power cut the service must come back by itself; on a
     Pi in a cupboard nobody is there to start it.
+
+    Fix: Set `restart: unless-stopped` (or `on-failure:5`).
+
+    References: CIS Docker Benchmark v1.6.0 5.15; https://docs.docker.com/reference/compose-file/services/#restart
     """
     policy = container.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"
     assert policy in ("always", "unless-stopped", "on-failure"), (
@@ -147,6 +187,11 @@ def test_no_docker_socket_or_host_namespaces(container, service):
 
     Rationale: the Docker socket is root on the host; the host's namespaces let a
     container see and signal host processes or sniff host traffic.
+
+    Fix: Remove the `/var/run/docker.sock` volume and `network_mode: host`, `pid: host`,
+    `ipc: host`.
+
+    References: CIS Docker Benchmark v1.6.0 5.9, 5.16, 5.17 and 5.32; https://docs.docker.com/reference/compose-file/services/#network_mode
     """
     host = container.attrs["HostConfig"]
     found = [f"{m['Source']} mounted at {m['Destination']}" for m in container.attrs["Mounts"]
@@ -164,6 +209,11 @@ def test_base_image_pinned(stack, service):
     Rationale: `latest` and other floating tags change under a stack between two
     builds, so what was checked is not what runs next week. A release tag or a digest
     keeps builds repeatable.
+
+    Fix: Pin images and `FROM` lines to a release tag or a digest: `image: nginx:1.27.3`
+    or `@sha256:<digest>`.
+
+    References: CIS Docker Benchmark v1.6.0 4.2; https://docs.docker.com/reference/compose-file/services/#image
     """
     found = unpinned_references(stack.config["services"][service])
     assert not found, f"{service}: expected pinned images (a release tag or a digest), found {'; '.join(found)}"
@@ -175,6 +225,11 @@ def test_no_secrets_in_env_or_image(stack, container, service):
 
     Rationale: `docker inspect` output, image layers and CI logs are read by many;
     secrets belong in files mounted at run time (`/run/secrets`), never in env or layers.
+
+    Fix: Pass secrets as compose `secrets:` files read from `/run/secrets/<name>`, never
+    in `environment:` or a Dockerfile `ENV`/`ARG`.
+
+    References: CIS Docker Benchmark v1.6.0 4.10; https://docs.docker.com/compose/how-tos/use-secrets/
     """
     values = [stack.secret(name) for name in stack.profile.secrets]
     image = stack.client.images.get(container.attrs["Image"])

@@ -27,6 +27,11 @@ def test_only_allowed_ports_published(stack, container, service):
     Rationale: every published port is a door from the host's networks into the stack.
     A database or cache published by mistake, or a gateway bound to 0.0.0.0 on a
     device on the home network, exposes data that the stack's design keeps inside.
+
+    Fix: Publish only the profile's ports, on loopback: `ports:
+    ["127.0.0.1:8080:8080"]`.
+
+    References: CIS Docker Benchmark v1.6.0 5.14; https://docs.docker.com/reference/compose-file/services/#ports
     """
     allowed = {p.port: p for p in stack.profile.published if p.service == service}
     bindings = _bindings(container)
@@ -53,6 +58,10 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
     network can reach it. The sockets are read from an inspector container that
     shares the service's network namespace, so the image needs no tools. The
     engine's own DNS resolver on 127.0.0.11 is not the service's and is left out.
+
+    Fix: Turn off debug or admin listeners, or list the port in the profile's `listen`.
+
+    References: CIS Docker Benchmark v1.6.0 5.8; https://owasp.org/Top10/A05_2021-Security_Misconfiguration/
     """
     expected = set(stack.profile.services[service].listen)
     sockets = [url.split("://", 1)[1].rsplit(":", 1) for url in inspector.socket.get_listening_sockets()
@@ -69,6 +78,11 @@ def test_data_services_unreachable(stack, inspector_image, reach):
     Rationale: the gateway faces the outside; if it is compromised, internal networks
     are what keep PostgreSQL and Redis out of reach. The suite really tries, from the
     gateway's own network namespace, by service name and by every address the target has.
+
+    Fix: Put data services on an `internal: true` network that the front service does
+    not join.
+
+    References: CIS Docker Benchmark v1.6.0 5.30; https://docs.docker.com/reference/compose-file/networks/#internal
     """
     source, target, port = reach
     addresses = [target] + [n["IPAddress"] for n in

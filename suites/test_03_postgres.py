@@ -16,6 +16,11 @@ def test_required_extension_installed(stack, pg_admin, extension):
     Rationale: schema, search and auditing code call these extensions (UUID keys,
     bcrypt hashes, trigram search, query statistics). A missing one fails at run time,
     often on the first request that needs it, rather than at deploy time.
+
+    Fix: `CREATE EXTENSION IF NOT EXISTS <name>;` in an init script, with
+    `shared_preload_libraries` where the extension needs it.
+
+    References: https://www.postgresql.org/docs/15/sql-createextension.html
     """
     database = stack.profile.postgres.database
     row = pg_admin.execute("SELECT extversion FROM pg_extension WHERE extname = %s",
@@ -30,6 +35,10 @@ def test_server_version(stack, pg_admin):
     Rationale: the schema and the extensions are written for a version; an older
     server, from a stale image or a distribution default, lacks features and
     security fixes the stack relies on.
+
+    Fix: Build from a newer PostgreSQL major version, e.g. `postgresql-16`.
+
+    References: https://www.postgresql.org/docs/15/upgrading.html
     """
     expected = stack.profile.postgres.min_version
     version, number = pg_admin.execute(
@@ -44,6 +53,11 @@ def test_pg_stat_statements_preloaded(stack, pg_admin):
     Rationale: the extension can be created without being loaded, and then every
     query of its view fails; the statistics that slow-query work depends on are
     only collected when the library is in shared_preload_libraries.
+
+    Fix: `shared_preload_libraries = 'pg_stat_statements'` in postgresql.conf and
+    `CREATE EXTENSION pg_stat_statements;`.
+
+    References: https://www.postgresql.org/docs/15/pgstatstatements.html
     """
     if "pg_stat_statements" not in stack.profile.postgres.extensions:
         pytest.skip("the profile does not require pg_stat_statements")
@@ -64,6 +78,11 @@ def test_password_encryption_scram(pg_admin):
     password and user name: fast to crack, and enough by itself to log in with md5
     authentication, so a leaked catalogue or backup is a leaked password. A SCRAM
     verifier is neither.
+
+    Fix: `password_encryption = scram-sha-256` in postgresql.conf, then reset each
+    password.
+
+    References: https://www.postgresql.org/docs/15/auth-password.html
     """
     setting = pg_admin.execute("SELECT current_setting('password_encryption')").fetchone()[0]
     assert setting == "scram-sha-256", f"password_encryption: expected scram-sha-256, found {setting}"
@@ -76,6 +95,11 @@ def test_pg_hba_no_weak_tcp_methods(pg_admin):
     Rationale: trust lets anyone who reaches the port in as any role; password sends
     the password in clear; md5 makes the stored hash as good as the password. The
     rules are read from pg_hba_file_rules, the file the server actually loaded.
+
+    Fix: Use `hostssl all all 0.0.0.0/0 scram-sha-256` in pg_hba.conf; no `trust`,
+    `password` or `md5`.
+
+    References: https://www.postgresql.org/docs/15/auth-pg-hba-conf.html
     """
     rows = pg_admin.execute(
         "SELECT line_number, type, database, user_name, address, auth_method FROM pg_hba_file_rules "
@@ -92,6 +116,10 @@ def test_tls_connection(stack, pg_app_params):
     Rationale: credentials and tenant data cross the network between the API and the
     database; without TLS, anything on that network reads them. The reference stack
     makes a key and a self-signed certificate at each start, so none is in an image.
+
+    Fix: `ssl = on` with `ssl_cert_file` and `ssl_key_file` in postgresql.conf.
+
+    References: https://www.postgresql.org/docs/15/ssl-tcp.html
     """
     if not stack.profile.postgres.tls:
         pytest.skip("the profile does not require TLS (postgres.tls)")
@@ -111,6 +139,11 @@ def test_plaintext_tcp_rejected(stack, pg_app_params):
     Rationale: TLS that clients may skip protects nothing: a client library that
     falls back, or a downgrade by someone on the path, sends the session in clear.
     Only hostssl lines must match TCP connections.
+
+    Fix: Use `hostssl` instead of `host` lines in pg_hba.conf, and `hostnossl all all
+    0.0.0.0/0 reject`.
+
+    References: https://www.postgresql.org/docs/15/auth-pg-hba-conf.html
     """
     if not stack.profile.postgres.tls:
         pytest.skip("the profile does not require TLS (postgres.tls)")
@@ -129,6 +162,11 @@ def test_app_role_attribute(stack, pg_admin, attribute):
     Rationale: a superuser or BYPASSRLS role ignores every row-level security policy;
     CREATEROLE and CREATEDB let a compromised app mint roles or databases. A role the
     app is a member of counts too, because the app can SET ROLE to it.
+
+    Fix: `ALTER ROLE app NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;` and `REVOKE`
+    memberships of privileged roles.
+
+    References: https://www.postgresql.org/docs/15/role-attributes.html; https://owasp.org/Top10/A01_2021-Broken_Access_Control/
     """
     app = stack.profile.postgres.app_user
     holders = [name for (name,) in pg_admin.execute(
@@ -144,6 +182,11 @@ def test_app_role_owns_no_tenant_table(stack, pg_admin, tenant_table):
     Rationale: the owner can disable or un-force row-level security and drop the
     policies, so an app connected as the owner is one statement away from reading
     every tenant's rows.
+
+    Fix: `ALTER TABLE <table> OWNER TO <owner role>;` so the app role is never the owner
+    (owners bypass RLS).
+
+    References: https://www.postgresql.org/docs/15/ddl-rowsecurity.html
     """
     app = stack.profile.postgres.app_user
     try:
@@ -161,6 +204,11 @@ def test_app_role_only_profile_grants(stack, pg_admin):
     Rationale: TRUNCATE ignores row-level security, TRIGGER and REFERENCES let the app
     attach code or locks to tables it only needs to read and write; least privilege
     limits what a compromised API can do.
+
+    Fix: `REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM app;`
+    and grant only the profile's privileges.
+
+    References: https://www.postgresql.org/docs/15/sql-grant.html
     """
     pg = stack.profile.postgres
     if pg.app_grants is None:
@@ -185,6 +233,10 @@ def test_public_cannot_create_in_schemas(pg_admin):
     Rationale: with CREATE for PUBLIC, any role can plant a function or operator
     named like one the application calls, and code running with search_path
     resolution picks it up (CVE-2018-1058).
+
+    Fix: `REVOKE CREATE ON SCHEMA public FROM PUBLIC;` for every schema.
+
+    References: https://www.postgresql.org/docs/15/ddl-schemas.html#DDL-SCHEMAS-PATTERNS
     """
     schemas = [name for (name,) in pg_admin.execute(
         "SELECT n.nspname FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a "

@@ -16,6 +16,10 @@ def test_schema_exists(pg_admin, schema):
 
     Rationale: auditing, archiving and scratch data are kept apart in their own
     schemas; code and grants that name a missing schema fail when first used.
+
+    Fix: `CREATE SCHEMA IF NOT EXISTS <name>;` in the schema migration.
+
+    References: https://www.postgresql.org/docs/15/sql-createschema.html
     """
     found = pg_admin.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone()
     assert found, f"schema {schema}: expected to exist, found no such schema"
@@ -28,6 +32,10 @@ def test_table_has_uuid_primary_key(pg_admin, table):
     Rationale: the application's model is these tables; UUID keys can be made by
     any client, do not reveal how many rows exist and cannot be enumerated across
     tenants the way sequential numbers can.
+
+    Fix: Give the table `id uuid PRIMARY KEY DEFAULT gen_random_uuid()`.
+
+    References: https://www.postgresql.org/docs/15/datatype-uuid.html
     """
     try:
         types = pg_admin.execute(
@@ -46,6 +54,10 @@ def test_enum_type_exists(pg_admin, enum):
 
     Rationale: roles and statuses as enums let the database reject a value the
     application does not know, instead of storing a typo that no query matches.
+
+    Fix: `CREATE TYPE <name> AS ENUM (...);` and use it for the column.
+
+    References: https://www.postgresql.org/docs/15/datatype-enum.html
     """
     row = pg_admin.execute("SELECT typtype FROM pg_type WHERE oid = to_regtype(%s)", (enum,)).fetchone()
     found = TYPE_KINDS.get(row[0], "another type") if row else "no such type"
@@ -60,6 +72,10 @@ def test_updated_at_trigger_changes_column(pg_admin, table):
     is disabled, attached to the wrong event or sets the wrong column leaves stale
     values that nothing notices. The suite updates one row in a transaction that it
     rolls back, writing updated_at's own value back, and reads what the triggers left.
+
+    Fix: Add a `BEFORE UPDATE` trigger that sets `NEW.updated_at = now()`.
+
+    References: https://www.postgresql.org/docs/15/plpgsql-trigger.html
     """
     update = sql.SQL("WITH old AS (SELECT ctid, updated_at FROM {t} LIMIT 1) "
                      "UPDATE {t} SET updated_at = old.updated_at FROM old WHERE {t}.ctid = old.ctid "
@@ -83,6 +99,10 @@ def test_foreign_keys_indexed(pg_admin, table):
     Rationale: deleting or re-keying a referenced row makes PostgreSQL look up the
     referencing rows; without an index that is a full scan under lock, which on a Pi
     turns one delete into seconds of blocked writes.
+
+    Fix: `CREATE INDEX ON <table> (<fk columns>);` for every foreign key.
+
+    References: https://www.postgresql.org/docs/15/ddl-constraints.html#DDL-CONSTRAINTS-FK
     """
     try:
         missing = pg_admin.execute(

@@ -77,6 +77,11 @@ def test_rls_enabled_and_forced(pg_admin, tenant_table):
     Rationale: without ENABLE, policies are ignored and every tenant sees every row.
     Without FORCE, the table owner bypasses them, so one migration run as the owner,
     or an app connected as the owner, silently reads across tenants.
+
+    Fix: `ALTER TABLE <table> ENABLE ROW LEVEL SECURITY; ALTER TABLE <table> FORCE ROW
+    LEVEL SECURITY;`
+
+    References: https://www.postgresql.org/docs/15/ddl-rowsecurity.html; https://owasp.org/Top10/A01_2021-Broken_Access_Control/
     """
     try:
         enabled, forced = pg_admin.execute(_FLAGS, (tenant_table,)).fetchone()
@@ -94,6 +99,11 @@ def test_policy_covers_each_command(stack, pg_admin, tenant_table):
     Rationale: a command no policy covers is denied, and the usual "fix" for the
     writes that then fail is a permissive policy in a hurry or RLS turned off. A
     policy per command (or one FOR ALL) shows isolation was designed for each.
+
+    Fix: `CREATE POLICY tenant ON <table> FOR ALL TO app USING (tenant_id =
+    NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK (...)`.
+
+    References: https://www.postgresql.org/docs/15/sql-createpolicy.html
     """
     app = stack.profile.postgres.app_user
     try:
@@ -116,6 +126,12 @@ def test_tenant_sees_exactly_its_rows(stack, pg_admin, pg_app, tenant_ids, tenan
     Rationale: this is the promise itself. Policies can look right and still leak: a
     second permissive policy with USING (true) is OR-ed with the tenant policy and
     opens the table to every tenant. Only counting what the app really sees catches it.
+
+    Fix: Make the policy compare the tenant column with
+    `NULLIF(current_setting('app.tenant_id', true), '')::uuid`, and drop permissive
+    `USING (true)` policies.
+
+    References: https://www.postgresql.org/docs/15/ddl-rowsecurity.html
     """
     own, where = tenant_ids[tenant], f"table {tenant_table}, tenant {tenant}"
     assert _count(pg_admin, stack, tenant_table, "{c} <> %s", own), (
@@ -134,6 +150,11 @@ def test_other_tenants_row_hidden_by_id(stack, pg_admin, pg_app, tenant_ids, ten
 
     Rationale: ids leak through URLs, logs and support tickets; a lookup by primary
     key must find nothing across tenants, not only the listing.
+
+    Fix: Drop any permissive policy that lets rows through without the tenant
+    comparison.
+
+    References: https://www.postgresql.org/docs/15/ddl-rowsecurity.html; https://owasp.org/API-Security/editions/2023/en/0xa1-broken-object-level-authorization/
     """
     where = f"table {tenant_table}, tenant {tenant}"
     keys = pg_admin.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
@@ -155,6 +176,11 @@ def test_insert_for_other_tenant_rejected(stack, pg_app, tenant_ids, tenant_tabl
 
     Rationale: without a WITH CHECK that holds, a tenant can plant rows in another
     tenant's data: fake invoices, users or tasks that the victim then trusts.
+
+    Fix: Give INSERT policies `WITH CHECK (tenant_id =
+    NULLIF(current_setting('app.tenant_id', true), '')::uuid)`.
+
+    References: https://www.postgresql.org/docs/15/sql-createpolicy.html
     """
     _scoped(stack, pg_app, tenant_ids[tenant])
     _rejected(pg_app, _query(stack, "INSERT INTO {t} ({c}) VALUES (%s)", tenant_table), (tenant_ids[other_tenant],),
@@ -170,6 +196,11 @@ def test_other_tenants_rows_unchanged(stack, pg_admin, pg_app, tenant_ids, tenan
 
     Rationale: a policy that hides rows from SELECT but not from UPDATE or DELETE
     lets a tenant destroy or rewrite data it cannot see.
+
+    Fix: Cover UPDATE and DELETE with the tenant comparison in `USING` (and `WITH CHECK`
+    for UPDATE).
+
+    References: https://www.postgresql.org/docs/15/sql-createpolicy.html
     """
     other, where = tenant_ids[other_tenant], f"table {tenant_table}, tenant {tenant}"
     assert _count(pg_admin, stack, tenant_table, "{c} = %s", other), (
@@ -187,6 +218,11 @@ def test_no_tenant_sees_nothing(stack, pg_app, tenant_table):
     Rationale: code paths that forget to set the tenant (a background job, a new
     endpoint) must fail closed. An empty result is closed; so is an error, but a
     policy that errors here also behaves differently on pooled connections (RLS-09).
+
+    Fix: Use `NULLIF(current_setting('app.tenant_id', true), '')`, which yields NULL (no
+    rows) when unset, instead of `IS NOT DISTINCT FROM`.
+
+    References: https://www.postgresql.org/docs/15/functions-admin.html#FUNCTIONS-ADMIN-SET
     """
     where = f"table {tenant_table}, no tenant set"
     found = _run(pg_app, _query(stack, "SELECT count(*) FROM {t}", tenant_table), (), where, "0 rows").fetchone()[0]
@@ -200,6 +236,10 @@ def test_no_tenant_insert_rejected(stack, pg_app, tenant_table):
     Rationale: a row written without a tenant belongs to nobody or, through a column
     default, to whichever tenant the default picks; either way the write must be
     refused by the policy itself, not left to a NOT NULL that a later migration drops.
+
+    Fix: Same as RLS-07 for `WITH CHECK`: an unset tenant must match no row.
+
+    References: https://www.postgresql.org/docs/15/sql-createpolicy.html
     """
     _rejected(pg_app, _query(stack, "INSERT INTO {t} DEFAULT VALUES", tenant_table), (),
               f"table {tenant_table}, no tenant set", "the INSERT rejected by row-level security")
@@ -214,6 +254,11 @@ def test_tenant_does_not_outlive_transaction(stack, pg_app, tenant_ids, tenant_t
     raises `invalid input syntax for type uuid` on every reused connection while a
     fresh one returns nothing: isolation then depends on the pool's history. The
     expectation is the fresh connection's: no rows and no error, every time.
+
+    Fix: Set the tenant with `SET LOCAL` or `set_config('app.tenant_id', id, true)`
+    inside each transaction, never a session `SET`.
+
+    References: https://www.postgresql.org/docs/15/sql-set.html
     """
     where = f"table {tenant_table}, after tenant {tenant}'s transaction"
     _scoped(stack, pg_app, tenant_ids[tenant])
@@ -250,6 +295,11 @@ def test_api_other_tenants_object_not_found(gateway_url, http, api_token, resour
     Rationale: the database's isolation only counts if the API keeps it: a cache,
     a second connection as the owner or a query outside the tenant's transaction
     would reopen what RLS closes. 404, not 403, also hides that the id exists.
+
+    Fix: Look objects up in the tenant's transaction (RLS) and answer 404 when the row
+    is not visible.
+
+    References: https://owasp.org/API-Security/editions/2023/en/0xa1-broken-object-level-authorization/
     """
     theirs = _listed_ids(http, gateway_url + resource, api_token(other_api_tenant))
     assert theirs, f"{resource}: expected objects of tenant {other_api_tenant} to test with, found none"
@@ -266,6 +316,11 @@ def test_api_lists_share_no_object(gateway_url, http, api_token, resource, api_t
     Rationale: lists are where leaks are largest: one request returns many rows, and
     a leak there shows other customers' data to every user of a tenant. An object
     belongs to one tenant, so one listed for both has leaked to one of them.
+
+    Fix: Scope every list query to the caller's tenant; never cache lists across
+    tenants.
+
+    References: https://owasp.org/API-Security/editions/2023/en/0xa1-broken-object-level-authorization/
     """
     theirs = set(_listed_ids(http, gateway_url + resource, api_token(other_api_tenant)))
     assert theirs, f"{resource}: expected objects of tenant {other_api_tenant} to test with, found none"

@@ -44,6 +44,11 @@ def test_unauthenticated_command_refused(stack):
     Rationale: Redis holds the login sessions; an anonymous client that can read them
     can take over any user, and one that can write them can mint sessions. The suite
     sends a bare GET on a new connection, without the handshake a client library adds.
+
+    Fix: Disable the default user (`user default off`) and require a password for every
+    ACL user.
+
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/
     """
     rd = stack.profile.redis
     if rd is None:
@@ -61,6 +66,11 @@ def test_wrong_password_rejected(stack, redis_connect):
 
     Rationale: an ACL user marked nopass, or a password check left out, accepts any
     password; the stack then looks protected and is not.
+
+    Fix: Give each ACL user a strong password from a secret: `user app on >$(cat
+    /run/secrets/redis_password) ...`.
+
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/
     """
     rd = stack.profile.redis
     accepted = []
@@ -80,6 +90,10 @@ def test_aof_enabled(stack, redis_admin):
     Rationale: snapshots alone lose every write since the last one on a crash; AOF
     with everysec loses at most a second. A failing AOF write (full disk, read-only
     volume) is only visible in INFO, and Redis then refuses writes.
+
+    Fix: `appendonly yes` with `appendfsync everysec` in redis.conf, on a volume.
+
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
     """
     if not stack.profile.redis.appendonly:
         pytest.skip("the profile does not require appendonly")
@@ -97,6 +111,10 @@ def test_memory_setting(stack, redis_admin, setting):
     Rationale: without a ceiling Redis grows until the kernel kills it, or a
     neighbour; an evicting policy silently drops sessions under memory pressure,
     logging users out at random instead of failing writes loudly.
+
+    Fix: `maxmemory 64mb` and `maxmemory-policy noeviction` in redis.conf.
+
+    References: https://redis.io/docs/latest/develop/reference/eviction/
     """
     expected = getattr(stack.profile.redis, MEMORY[setting])
     if expected is None:
@@ -114,6 +132,10 @@ def test_app_user_cannot_run(stack, redis_connect, command):
     compromised API wipes every session, rewrites the configuration or turns Redis
     into a replica of an attacker's server. The command is sent inside MULTI and
     discarded, so Redis checks the ACL without running it.
+
+    Fix: Restrict the app user: `user app on >pw ~* &* +@all -@admin -@dangerous`.
+
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/
     """
     rd = stack.profile.redis
     connection = redis_connect(rd.user, stack.secret(rd.password_secret), single_connection_client=True).connection
@@ -131,6 +153,10 @@ def test_write_survives_kill(stack, redis_client):
     everysec promises at most a second of loss, but only if the file is on a volume
     that outlives the container. The suite kills the container, starts it and waits
     until it is healthy again.
+
+    Fix: Keep `/data` on a named volume, not a tmpfs, with AOF on.
+
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/; https://docs.docker.com/reference/compose-file/services/#volumes
     """
     rd = stack.profile.redis
     if not rd.appendonly:
@@ -156,6 +182,11 @@ def test_session_survives_restart(stack, gateway_url, http):
     the API never reconnects, the stack fails its users on every maintenance. The
     suite restarts the container, waits until it is healthy and retries 502 and 503
     while the API reconnects, up to a deadline.
+
+    Fix: Store sessions in a persistent Redis (AOF on a volume), and have the API retry
+    after a restart.
+
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
     """
     api, rd = stack.profile.api, stack.profile.redis
     if rd is None:

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-import requests
 
 
 @pytest.mark.control("API-01", severity="high", claims=["N6", "Z10"])
@@ -13,6 +12,11 @@ def test_login_and_authenticated_request(stack, gateway_url, http):
     Rationale: the gateway and the API are only useful together; a route missing from
     the gateway, a broken session store or a token the API cannot verify all leave a
     stack that is healthy on paper and unusable in practice.
+
+    Fix: Route the login and API paths through the gateway (`location /auth/ {
+    proxy_pass http://api:8000; }`) and check the API's logs.
+
+    References: https://nginx.org/en/docs/http/ngx_http_proxy_module.html
     """
     api = stack.profile.api
     login = http.post(gateway_url + api.login_path, json={
@@ -34,19 +38,9 @@ def test_login_and_authenticated_request(stack, gateway_url, http):
 
 
 @pytest.fixture(scope="module")
-def login(stack, gateway_url):
-    """``login(email)``: the Authorization header of the profile tenant's user ``email``, logged in once."""
-    api, headers = stack.profile.api, {}
-
-    def login_as(email: str) -> dict:
-        if email not in headers:
-            response = requests.post(gateway_url + api.login_path, timeout=10, json={
-                "tenant": api.tenant, "email": email, "password": stack.secret(api.password_secret)})
-            assert response.status_code == 200, (
-                f"POST {api.login_path} as {email}: expected 200, found {response.status_code} {response.text[:200]}")
-            headers[email] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-        return headers[email]
-    return login_as
+def login(api_login):
+    """``login(email)``: the Authorization header of the profile tenant's user ``email``."""
+    return lambda email: {"Authorization": f"Bearer {api_login(email)}"}
 
 
 def _create(http, url: str, body: dict, auth: dict) -> str:
@@ -75,6 +69,11 @@ def test_role_may_use_only_its_methods(stack, gateway_url, http, login, role_met
     tenant, a client's or a supplier's included, could change or delete every record of
     that tenant. Each case logs in as the role's user through the gateway and sends one
     method to probe_path (GET, PATCH and DELETE to a fresh row made for the case).
+
+    Fix: Check the caller's role on every route that writes, and answer 403 to the
+    others.
+
+    References: https://owasp.org/API-Security/editions/2023/en/0xa5-broken-function-level-authorization/
     """
     role, method = role_method
     api = stack.profile.api
@@ -111,6 +110,11 @@ def test_malformed_body_rejected(stack, gateway_url, http, login, route, malform
     no UTF-8 encoder does; let through, it fails deep in the database driver as a 500, an
     unhandled error an attacker can trigger at will and that hides real outages. Each route
     that reads JSON is sent the body it expects, broken three ways.
+
+    Fix: Decode and validate request bodies before use; answer 400 with a JSON error for
+    invalid JSON or Unicode.
+
+    References: https://owasp.org/API-Security/editions/2023/en/0xa8-security-misconfiguration/
     """
     api = stack.profile.api
     if route == "login":

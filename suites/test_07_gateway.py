@@ -21,6 +21,11 @@ def test_security_header(gateway_response, security_header):
     Rationale: X-Content-Type-Options, X-Frame-Options, Referrer-Policy and a
     Content-Security-Policy close whole classes of browser attacks (MIME sniffing,
     clickjacking, referrer leaks, injected scripts); HSTS keeps TLS on once used.
+
+    Fix: `add_header X-Content-Type-Options nosniff always;` (and the other headers) in
+    every `server` or `location` that adds headers.
+
+    References: https://nginx.org/en/docs/http/ngx_http_headers_module.html; https://owasp.org/www-project-secure-headers/
     """
     missing = [r.url for r in gateway_response if not r.headers.get(security_header)]
     assert not missing, f"gateway: expected header {security_header}, found none on {', '.join(missing)}"
@@ -31,6 +36,10 @@ def test_version_hidden(gateway_response):
     """The gateway does not reveal its software version.
 
     Rationale: a version in every response tells a scanner which known exploits to try.
+
+    Fix: `server_tokens off;` in the `http` block.
+
+    References: https://nginx.org/en/docs/http/ngx_http_core_module.html#server_tokens
     """
     servers = {r.headers.get("Server", "") for r in gateway_response}
     revealing = sorted(s for s in servers if re.search(r"\d", s))
@@ -44,6 +53,11 @@ def test_login_rate_limited(stack, gateway_url):
     Rationale: without a limit, the login route is a free password-guessing oracle and
     a cheap way to load bcrypt on a Pi's CPU. The attempts are sent at once from
     loopback, one thread each, so a slow API cannot pace them below the limit.
+
+    Fix: `limit_req_zone $binary_remote_addr zone=login:10m rate=5r/s;` and `limit_req
+    zone=login burst=10 nodelay; limit_req_status 429;` on the login location.
+
+    References: https://nginx.org/en/docs/http/ngx_http_limit_req_module.html; https://owasp.org/API-Security/editions/2023/en/0xa4-unrestricted-resource-consumption/
     """
     api = stack.profile.api
     if not api.login_rate_per_s:
@@ -66,6 +80,11 @@ def test_cors_only_configured_origins(stack, gateway_url):
 
     Rationale: a wildcard or reflected Access-Control-Allow-Origin lets any web page a
     user visits call the API with the user's browser.
+
+    Fix: Answer `Access-Control-Allow-Origin` only for the configured origins, e.g. with
+    a `map $http_origin $cors_origin`.
+
+    References: https://nginx.org/en/docs/http/ngx_http_map_module.html; https://owasp.org/www-community/attacks/CORS_OriginHeaderScrutiny
     """
     api = stack.profile.api
     if not api.cors_origins:
@@ -91,6 +110,11 @@ def test_api_rate_limited(stack, gateway_url):
     Rationale: a limit on login alone leaves every other route open: one client, or one
     stolen token, can keep a Pi's API and database busy for everyone. The requests are sent
     at once with a single token, one thread each, so a slow API cannot pace them.
+
+    Fix: `limit_req_zone $http_authorization zone=api:10m rate=20r/s;` and `limit_req
+    zone=api burst=40 nodelay; limit_req_status 429;` on `/api/`.
+
+    References: https://nginx.org/en/docs/http/ngx_http_limit_req_module.html; https://owasp.org/API-Security/editions/2023/en/0xa4-unrestricted-resource-consumption/
     """
     api = stack.profile.api
     if not api.api_rate_per_s:

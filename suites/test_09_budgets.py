@@ -26,6 +26,12 @@ def test_startup_within_budget(stack, record_budget):
     before users notice. Time runs from the `up` call until each service's own
     healthcheck first passes, polled by the suite so that healthcheck intervals do
     not inflate it. Images are built before, and timed apart.
+
+    Fix: Make the slowest service ready sooner: smaller init work at start, shorter
+    healthcheck `interval`, `depends_on: condition: service_started` where readiness is
+    not needed.
+
+    References: docs/budgets.md
     """
     missing = sorted(set(stack.profile.services) - set(stack.startup_s))
     assert not missing, f"start-up: never saw {', '.join(missing)} become ready"
@@ -43,6 +49,11 @@ def test_idle_memory_within_budget(stack, record_budget):
     Rationale: a Pi 4 shares its RAM with the OS and other services; a stack that
     needs more than its budget at rest swaps or is killed under load. Memory is
     counted as `docker stats` does: usage minus inactive page cache.
+
+    Fix: Lower the services' idle memory: fewer workers, smaller pools and caches (e.g.
+    `shared_buffers`).
+
+    References: docs/budgets.md
     """
     per_service = {}
     for container in stack.containers(all=False):
@@ -68,6 +79,11 @@ def test_peak_memory_under_load_within_budget(stack, load_run, record_budget):
     Rationale: idle memory says little about a Pi under a hundred users: connection
     pools, worker buffers and caches grow with load. Each service's highest sample
     during the load run is added up, which is never below the true simultaneous peak.
+
+    Fix: Bound memory under load: cap connection pools, worker counts and caches; see
+    the per-service peaks.
+
+    References: docs/budgets.md
     """
     result, sampler = load_run
     gaps = sampler.gaps(stack.profile.services)
@@ -92,6 +108,11 @@ def test_api_p95_under_load_within_budget(stack, load_run, record_budget):
     Rationale: the budget is what a user of a Pi-hosted CRM feels. Locust runs the
     profile's scenario headless, from a CPU apart from the stack's, and its own CPU is
     recorded so that a saturated load generator is seen instead of a slow stack.
+
+    Fix: Find the slow path (see the locust report and the DB query p95); add indexes,
+    pool connections, cache sessions.
+
+    References: docs/budgets.md
     """
     result, _ = load_run
     budget = record_budget(
@@ -114,6 +135,11 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget):
     Rationale: the database is the first thing to slow down on an SD card or a
     throttled CPU. Each of the profile's queries runs 50 times inside a tenant-scoped
     transaction, timed from the suite over loopback.
+
+    Fix: `EXPLAIN ANALYZE` the slow query; add the missing index or simplify the RLS
+    policy.
+
+    References: https://www.postgresql.org/docs/15/using-explain.html
     """
     load = stack.profile.load
     if load is None or not load.db_queries:
@@ -143,6 +169,11 @@ def test_cpu_under_load_within_budget(stack, load_run, emulation_plan, record_bu
     Rationale: a Pi that runs the stack at its CPU limit has no headroom for backups,
     updates or a burst of users, and throttles when hot. Host CPU time is converted to
     Pi 4 cores with the sysbench calibration.
+
+    Fix: Reduce CPU per request: fewer bcrypt rounds only if policy allows, cheaper
+    queries, caching.
+
+    References: docs/budgets.md
     """
     result, sampler = load_run
     assert not math.isnan(emulation_plan.pi_cores_per_host_core), (

@@ -16,6 +16,10 @@ def test_one():
     """A title.
 
     Rationale: a reason.
+
+    Fix: set `x: y`.
+
+    References: CIS 5.1; https://example.test/doc
     """
 '''
 
@@ -34,6 +38,7 @@ def test_metadata_reaches_junit(suite):
     result.assert_outcomes(passed=1)
     xml = (suite.path / "out.xml").read_text()
     assert 'name="control_id" value="CTR-07"' in xml and 'name="claims" value="Z6"' in xml
+    assert 'name="fix" value="set `x: y`."' in xml and 'value="CIS 5.1; https://example.test/doc"' in xml
 
 
 def test_duplicate_id_is_rejected(suite):
@@ -48,6 +53,8 @@ def test_duplicate_id_is_rejected(suite):
     (('severity="high"', 'severity="urgent"'), "severity 'urgent' is not one of"),
     (('claims=["Z6"]', "claims=[]"), "control CTR-07 names no claims"),
     (("Rationale: a reason.", ""), "needs a docstring with a title and 'Rationale:'"),
+    (("Fix: set `x: y`.", ""), "needs 'Fix:' and 'References:' paragraphs"),
+    (("References: CIS 5.1; https://example.test/doc", ""), "needs 'Fix:' and 'References:' paragraphs"),
 ])
 def test_incomplete_metadata_is_rejected(suite, change, message):
     suite.makepyfile(test_a=GOOD.replace(*change))

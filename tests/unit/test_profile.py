@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra_conformance.errors import UsageProblem as ProfileError
-from infra_conformance.profile import load_profile
+from infra_conformance.profile_file import load_profile
 
 COMPOSE = Path(__file__).parents[2] / "compose"
 

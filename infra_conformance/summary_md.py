@@ -1,0 +1,45 @@
+"""``summary.md``: the verdict, the counts, the top failures with their fixes and the budgets, for a CI step summary."""
+
+from __future__ import annotations
+
+from infra_conformance.controls import SEVERITIES
+
+TOP_FAILURES = 20
+LIMIT_BYTES = 64 * 1024  # GitHub allows 1 MiB per step summary; a reviewer needs far less
+
+
+def _cell(text) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(summary: dict) -> str:
+    """The summary as Markdown, cut to well under GitHub's limit.
+
+    >>> markdown({"verdict": "passed", "stack": {"name": "s", "arch": "x86_64", "pi_emulation": False},
+    ...           "totals": {"passed": 1, "failed": 0, "skipped": 0}, "controls": [], "budgets": []}).splitlines()[0]
+    '## Conformance: PASSED (s, x86_64, Pi emulation off)'
+    """
+    stack, totals = summary["stack"], summary["totals"]
+    emulation = "on" if stack.get("pi_emulation") else "off"
+    title = f"{summary['verdict'].upper()} ({stack['name']}, {stack['arch']}, Pi emulation {emulation})"
+    lines = [f"## Conformance: {title}",
+             "", "| passed | failed | skipped |", "|---|---|---|",
+             f"| {totals['passed']} | {totals['failed']} | {totals['skipped']} |"]
+    failed = sorted((c for c in summary["controls"] if c["outcome"] == "failed"),
+                    key=lambda c: (SEVERITIES.index(c["severity"]), c["id"], c["nodeid"]))
+    if failed:
+        lines += ["", "### Failures, most severe first", "",
+                  "| ID | case | severity | found | fix |", "|---|---|---|---|---|"]
+        lines += [f"| {c['id']} | {_cell(c['case'])} | {c['severity']} | {_cell(c['message'])[:300]} | "
+                  f"{_cell(c.get('fix'))} |" for c in failed[:TOP_FAILURES]]
+        if len(failed) > TOP_FAILURES:
+            lines.append(f"\n… and {len(failed) - TOP_FAILURES} more in report.html")
+    if summary["budgets"]:
+        lines += ["", "### Budgets", "", "| budget | measured | limit | ratio | result |", "|---|---|---|---|---|"]
+        lines += [f"| {b['name']} | {b['measured']:g} {b['unit']} | {b['limit']:g} {b['unit']} | "
+                  f"{b['measured'] / b['limit']:.0%} | {'pass' if b['passed'] else 'FAIL'} |"
+                  for b in summary["budgets"]]
+    text = "\n".join(lines) + "\n"
+    if len(text.encode()) > LIMIT_BYTES:
+        text = text.encode()[:LIMIT_BYTES].decode(errors="ignore") + "\n…\n"
+    return text

@@ -1,0 +1,53 @@
+"""summary.md and conformance.sarif from a summary: short, sorted by severity, and valid SARIF 2.1.0."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from infra_conformance.sarif import sarif
+from infra_conformance.summary_md import LIMIT_BYTES, markdown
+
+ROOT = Path(__file__).parents[2]
+SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0-rtm.5.json").read_text())
+
+
+def _control(id_, severity, outcome, case=None):
+    return {"id": id_, "title": f"{id_} title", "severity": severity, "claims": ["Z6"], "case": case,
+            "outcome": outcome, "nodeid": f"suites/x.py::t[{case}]", "message": f"{case}: expected x, found y",
+            "fix": "Set `read_only: true`.", "references": ["CIS 5.13", "https://docs.docker.com/x"]}
+
+
+SUMMARY = {"verdict": "failed", "stack": {"name": "crm", "arch": "x86_64", "pi_emulation": True},
+           "totals": {"passed": 1, "failed": 2, "skipped": 0},
+           "controls": [_control("CTR-05", "high", "failed", "api"),
+                        _control("CTR-02", "critical", "failed", "gateway"),
+                        _control("CTR-01", "high", "passed", "api")],
+           "budgets": [{"name": "API p95", "measured": 42.0, "limit": 200.0, "unit": "ms", "passed": True}]}
+
+
+def test_markdown_puts_the_worst_failure_first_with_its_fix():
+    text = markdown(SUMMARY)
+    assert text.startswith("## Conformance: FAILED (crm, x86_64, Pi emulation on)")
+    assert text.index("CTR-02") < text.index("CTR-05") and "Set `read_only: true`." in text
+    assert "| API p95 | 42 ms | 200 ms | 21% | pass |" in text
+
+
+def test_markdown_stays_small():
+    many = {**SUMMARY, "controls": [_control("CTR-05", "high", "failed", "x" * 2000) for _ in range(500)]}
+    assert len(markdown(many).encode()) <= LIMIT_BYTES + 10
+
+
+def test_sarif_is_valid_and_points_at_the_service(tmp_path):
+    compose = ROOT / "compose" / "compose.yaml"
+    log = sarif(SUMMARY, compose, ROOT)
+    jsonschema.validate(log, SCHEMA)
+    results = log["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["CTR-05", "CTR-02"]
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["CTR-02"]["properties"]["security-severity"] == "9.5" and rules["CTR-02"]["helpUri"]
+    location = results[0]["locations"][0]["physicalLocation"]
+    line = compose.read_text().splitlines()[location["region"]["startLine"] - 1]
+    assert location["artifactLocation"]["uri"] == "compose/compose.yaml" and line.strip() == "api:"
+    again = sarif(SUMMARY, compose, ROOT)["runs"][0]["results"]
+    assert [r["partialFingerprints"] for r in again] == [r["partialFingerprints"] for r in results]
