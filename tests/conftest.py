@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,8 +15,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from infra_conformance.compose import PROJECT_LABEL
-from infra_conformance.engine import labelled
+from fixtures.hosts import INSPECTOR_IMAGE
+from infra_conformance.compose import PROJECT_LABEL, PROJECT_PREFIX
+from infra_conformance.engine import labelled, remove_images
 
 ROOT = Path(__file__).parents[1]
 
@@ -54,20 +57,22 @@ def run_suite(tmp_path, docker_client):
     """Run ``pytest suites`` with extra arguments; returns a Run and checks nothing was left behind."""
     projects = []
 
-    def run(*args: str, env: dict | None = None, timeout_s: int = 900) -> Run:
+    def run(*args: str, env: dict | None = None, timeout_s: int = 900, keep_images: bool = True) -> Run:
+        """``keep_images``: leave the built images to the session's end, so that runs side by side share them."""
         reports = tmp_path / f"reports-{len(projects)}"
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
-                "--reports-dir", str(reports), *args]
+                "--reports-dir", str(reports), *(["--keep-images"] if keep_images else []), *args]
         done = _run_to_the_end(argv, timeout_s, {**os.environ, **(env or {})})
         summary_path = reports / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
         if summary and summary["stack"]["project"]:
-            projects.append(summary["stack"]["project"])
+            projects.append((summary["stack"]["project"], keep_images))
         return Run(done.returncode, done.stdout + done.stderr, summary)
 
     yield run
-    for project in projects:
-        assert not leftovers(docker_client, project), f"project {project} left {leftovers(docker_client, project)}"
+    for project, kept_images in projects:
+        left = leftovers(docker_client, project, images=not kept_images)
+        assert not left, f"project {project} left {left}"
 
 
 def _run_to_the_end(argv: list[str], timeout_s: int, env: dict) -> subprocess.CompletedProcess:
@@ -83,20 +88,38 @@ def _run_to_the_end(argv: list[str], timeout_s: int, env: dict) -> subprocess.Co
     return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
 
-def leftovers(client, project: str) -> list[str]:
-    """Containers, networks and volumes under any label the suite uses, and the images the run built."""
+def leftovers(client, project: str, images: bool = True) -> list[str]:
+    """Containers, networks and volumes under any label the suite uses, and (``images``) the images the run built."""
     found = labelled(client, project)
-    images = client.images.list(filters={"label": f"{PROJECT_LABEL}={project}"})
+    images = client.images.list(filters={"label": f"{PROJECT_LABEL}={project}"}) if images else []
     return ([f"{kind[:-1]} {item.name}" for kind, items in found.items() for item in items]
             + [f"image {', '.join(image.tags) or image.short_id}" for image in images])
 
 
 @pytest.fixture(scope="session")
 def mutant_results(pytestconfig):
-    """Collects one entry per mutant and writes reports/selftest-mutants.json at the end."""
-    results: list[dict] = []
-    yield results
-    if results:
-        directory = Path(pytestconfig.getoption("reports_dir"))
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "selftest-mutants.json").write_text(json.dumps(results, indent=2) + "\n")
+    """``record(entry)``: keeps one entry per mutant in reports/selftest-mutants/, whichever worker runs it."""
+    directory = Path(pytestconfig.getoption("reports_dir")) / "selftest-mutants"
+    directory.mkdir(parents=True, exist_ok=True)
+    return lambda entry: (directory / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2) + "\n")
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):
+        shutil.rmtree(Path(session.config.getoption("reports_dir")) / "selftest-mutants", ignore_errors=True)
+
+
+def pytest_sessionfinish(session):
+    """On the controller: merge the mutants' entries into reports/selftest-mutants.json, and remove the
+    images the session's suite runs built (they kept them so that runs side by side could share them)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    reports = Path(session.config.getoption("reports_dir"))
+    entries = [json.loads(p.read_text()) for p in sorted((reports / "selftest-mutants").glob("*.json"))]
+    if entries:
+        (reports / "selftest-mutants.json").write_text(json.dumps(entries, indent=2) + "\n")
+    with contextlib.suppress(docker.errors.DockerException):
+        client = docker.from_env()
+        built = [i.id for i in client.images.list(filters={"label": PROJECT_LABEL})
+                 if i.labels.get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX)]
+        remove_images(client, built + [INSPECTOR_IMAGE])

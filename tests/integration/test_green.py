@@ -8,6 +8,7 @@ STACKS = Path(__file__).parents[1] / "stacks"
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_reference_stack_is_green(run_suite):
     run = run_suite()
     assert run.returncode == 0, run.tail(60)
@@ -22,8 +23,9 @@ def test_reference_stack_is_green(run_suite):
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
-    run = run_suite("--stack-dir", str(STACKS / "pg-redis"))
+    run = run_suite("--stack-dir", str(STACKS / "pg-redis"), keep_images=False)  # and its images are removed
     assert run.returncode == 0, run.tail(60)
     controls = run.summary["controls"]
     assert {c["case"] for c in controls if c["id"] == "CTR-01"} == {"db", "cache"}

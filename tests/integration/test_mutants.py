@@ -33,7 +33,7 @@ def test_mutant_is_killed(mutant, run_suite, mutant_results, docker_client):
 
     expected, failed = set(spec["expect_failed"]), run.failed_cases()
     killed = expected <= failed
-    mutant_results.append({"name": mutant.name, "description": " ".join(spec["description"].split()),
+    mutant_results({"name": mutant.name, "description": " ".join(spec["description"].split()),
                            "expected_failing": sorted(expected), "actually_failing": sorted(failed),
                            "killed": killed, "messages": run.messages()})
     assert run.returncode == 1, f"mutant {mutant.name}: expected the suite to fail\n{run.tail()}"

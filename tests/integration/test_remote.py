@@ -44,6 +44,7 @@ def loopback_sshd(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timing
 def test_budgets_through_a_remote_engine(loopback_sshd, run_suite):
     run = run_suite("-m", "pi and not load", env={"DOCKER_HOST": loopback_sshd})
     assert run.returncode == 0, run.tail(40)
