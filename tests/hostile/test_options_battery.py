@@ -45,7 +45,7 @@ def results():
     return done, set(glob.glob("/tmp/conformance-*")) - before
 
 
-@pytest.mark.parametrize("option, value", CASES, ids=[f"{o}={v!r}" for o, v in CASES])
+@pytest.mark.parametrize("option, value", CASES, ids=[f"{o}={v!r}".replace(str(FIFO_DIR), "<tmp>") for o, v in CASES])
 def test_bad_option_is_one_line_and_exit_4(results, option, value):
     done = results[0][(option, value)]
     output = (done.stdout + done.stderr).strip().splitlines()
