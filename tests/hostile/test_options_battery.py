@@ -30,19 +30,19 @@ OPTIONS = {
 CASES = [(option, value) for option, values in OPTIONS.items() for value in values]
 
 
-def _run(option: str, value: str) -> subprocess.CompletedProcess:
+def _run(option: str, value: str, tmp: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
                            f"{option}={value}"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(tmp)})
 
 
 @pytest.fixture(scope="module")
-def results():
-    """Every case at once, two at a time; and what exists in /tmp before and after."""
-    before = set(glob.glob("/tmp/conformance-*"))
+def results(tmp_path_factory):
+    """Every case, two at a time, with a private TMPDIR; and whatever they left in it."""
+    tmp = tmp_path_factory.mktemp("tmpdir")
     with ThreadPoolExecutor(2) as pool:
-        done = dict(zip(CASES, pool.map(lambda case: _run(*case), CASES), strict=True))
-    return done, set(glob.glob("/tmp/conformance-*")) - before
+        done = dict(zip(CASES, pool.map(lambda case: _run(*case, tmp), CASES), strict=True))
+    return done, set(glob.glob(str(tmp / "*")))
 
 
 @pytest.mark.parametrize("option, value", CASES, ids=[f"{o}={v!r}".replace(str(FIFO_DIR), "<tmp>") for o, v in CASES])
