@@ -13,6 +13,7 @@ pytest_plugins = [
     "fixtures.clients",
     "fixtures.budgets",
     "fixtures.report",
+    "fixtures.review",
 ]
 
 ROOT = Path(__file__).parent
@@ -40,5 +41,9 @@ def pytest_addoption(parser):
     group.addoption("--pi-emulation", default="auto", metavar="auto|on|off",
                     help="Raspberry Pi 4 CPU emulation through the profile's [pi] overlay; auto: on unless "
                          "this host is a Pi (default auto)")
+    group.addoption("--baseline", default=None, metavar="FILE",
+                    help="an earlier summary.json: the report shows new failures, fixes and budget changes since it")
+    group.addoption("--max-regression", default=None, metavar="PCT",
+                    help="with --baseline: fail a budget that got worse than the baseline by more than PCT percent")
     group.addoption("--reports-dir", default=str(ROOT / "reports"), metavar="DIR",
                     help="where summary.json, service logs and locust's files go (default: reports/)")

@@ -33,18 +33,38 @@ class Budget:
     passed: bool
     conditions: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+    baseline: float | None = None
+    max_regression_percent: float | None = None
 
     @classmethod
     def judge(cls, name: str, measured: float, limit: float, unit: str, conditions: dict,
-              details: dict | None = None) -> Budget:
-        passed = math.isfinite(measured) and measured < limit
-        return cls(name, round(measured, 3), limit, unit, passed, conditions, details or {})
+              details: dict | None = None, baseline: float | None = None,
+              max_regression_percent: float | None = None) -> Budget:
+        """Passes on a finite value below the limit that, with a baseline and a maximum regression,
+        is no more than that much worse than the baseline.
+
+        >>> Budget.judge("API p95", 130, 200, "ms", {}, baseline=100, max_regression_percent=20).message
+        'API p95 130 ms < 200 ms budget but 30 % worse than the baseline 100 ms (at most 20 %) (no Pi emulation)'
+        """
+        within = math.isfinite(measured) and measured < limit
+        regressed = (baseline is not None and max_regression_percent is not None and baseline > 0
+                     and (measured - baseline) / baseline * 100 > max_regression_percent)
+        return cls(name, round(measured, 3), limit, unit, within and not regressed, conditions, details or {},
+                   baseline, max_regression_percent)
+
+    @property
+    def regression_percent(self) -> float | None:
+        return (self.measured - self.baseline) / self.baseline * 100 if self.baseline else None
 
     @property
     def message(self) -> str:
-        relation = "<" if self.passed else ">="
-        return (f"{self.name} {self.measured:.3g} {self.unit} {relation} {self.limit:g} {self.unit} budget "
-                f"({describe(self.conditions)})")
+        within = math.isfinite(self.measured) and self.measured < self.limit
+        relation = "<" if within else ">="
+        text = f"{self.name} {self.measured:.3g} {self.unit} {relation} {self.limit:g} {self.unit} budget"
+        if within and not self.passed:
+            text += (f" but {self.regression_percent:.0f} % worse than the baseline {self.baseline:g} {self.unit} "
+                     f"(at most {self.max_regression_percent:g} %)")
+        return f"{text} ({describe(self.conditions)})"
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -10,7 +10,7 @@ from pathlib import Path
 import docker
 
 from infra_conformance import remote
-from infra_conformance.compose import Compose, project_filter
+from infra_conformance.compose import Compose, ComposeError, project_filter
 from infra_conformance.engine import health, service_of
 from infra_conformance.profile import Profile
 from infra_conformance.wait import wait_for
@@ -85,6 +85,14 @@ class Stack:
                 raise RuntimeError(f"it is {status}")
         wait_for(healthy, f"service {service}", errors=(RuntimeError,), timeout_s=timeout_s,
                  hint=f"read the logs of {service} in the report")
+
+    def versions(self) -> dict[str, str]:
+        """The engine's and compose's versions, for the report."""
+        try:
+            compose = self.compose.run("version", "--short", timeout_s=30).stdout.strip()
+        except ComposeError:
+            compose = "unknown"
+        return {"engine": str(self.client.version().get("Version", "unknown")), "compose": compose}
 
     def unhealthy_services(self) -> list[str]:
         return sorted({service_of(c) for c in self.containers() if health(c) != "healthy"})

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Host tools: sysbench (Pi 4 calibration), taskset (CPU pinning), ssh (remote engines)
-# and sshd (the self-test of a remote engine, on loopback).
+# Host tools: sysbench (Pi 4 calibration), taskset (CPU pinning), ssh (remote engines),
+# sshd (the self-test of a remote engine, on loopback) and chromium (the report's browser test).
 set -euo pipefail
 
 missing=()
@@ -8,8 +8,9 @@ command -v sysbench >/dev/null 2>&1 || missing+=(sysbench)
 command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
+[[ -n ${CONFORMANCE_NO_BROWSER:-} ]] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ((${#missing[@]} == 0)); then
-  echo "ensure-tools: sysbench, taskset, ssh and sshd already present"
+  echo "ensure-tools: sysbench, taskset, ssh, sshd and chromium already present"
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then

@@ -27,6 +27,7 @@ class Run:
     returncode: int
     output: str
     summary: dict | None
+    reports: Path
 
     def failed_cases(self) -> set[str]:
         """Failed controls as ``ID[case]`` and, for unparametrized ones, ``ID``."""
@@ -67,7 +68,7 @@ def run_suite(tmp_path, docker_client):
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
         if summary and summary["stack"]["project"]:
             projects.append((summary["stack"]["project"], keep_images))
-        return Run(done.returncode, done.stdout + done.stderr, summary)
+        return Run(done.returncode, done.stdout + done.stderr, summary, reports)
 
     yield run
     for project, kept_images in projects:

@@ -26,6 +26,8 @@ OPTIONS = {
                       "api.login_burst=2e9", "load.spawn_rate=0", "services.gateway=1", "secrets=['../x']",
                       "stack.name='a\\nb'", "postgress.port=1", "stack.name=\"$(touch /tmp/pwned)\""],
     "--reports-dir": [str(FIFO_DIR / "file"), "/dev/null"],
+    "--baseline": [str(FIFO_DIR / "file"), "no/such.json", str(FIFO_DIR), "/dev/null"],
+    "--max-regression": ["5", "nan", "-1", "abc"],
 }
 CASES = [(option, value) for option, values in OPTIONS.items() for value in values]
 

@@ -51,3 +51,13 @@ def test_sarif_is_valid_and_points_at_the_service(tmp_path):
     assert location["artifactLocation"]["uri"] == "compose/compose.yaml" and line.strip() == "api:"
     again = sarif(SUMMARY, compose, ROOT)["runs"][0]["results"]
     assert [r["partialFingerprints"] for r in again] == [r["partialFingerprints"] for r in results]
+
+
+def test_baseline_names_new_failures_fixes_and_budget_changes():
+    from infra_conformance.baseline import compare
+
+    earlier = {**SUMMARY, "controls": [_control("CTR-01", "high", "failed", "api")],
+               "budgets": [{"name": "API p95", "measured": 40.0, "limit": 200.0, "unit": "ms", "passed": True}]}
+    delta = compare(SUMMARY, earlier, "baselines/x86_64.json")
+    assert delta["new_failures"] == ["CTR-02[gateway]", "CTR-05[api]"] and delta["fixed"] == ["CTR-01[api]"]
+    assert delta["budgets"]["API p95"]["change_percent"] == 5.0
