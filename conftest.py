@@ -34,6 +34,8 @@ def pytest_addoption(parser):
                     help="let the profile name files outside the stack folder")
     group.addoption("--keep-stack", action="store_true",
                     help="leave the stack running after the run, for debugging")
+    group.addoption("--reuse-stack", default=None, metavar="PROJECT",
+                    help="check a compose project that is already up (one kept with --keep-stack) and leave it up")
     group.addoption("--keep-images", action="store_true",
                     help="keep the images this run built (default: remove them, keeping their build cache)")
     group.addoption("--startup-timeout", default="180", metavar="S",
@@ -41,6 +43,8 @@ def pytest_addoption(parser):
     group.addoption("--pi-emulation", default="auto", metavar="auto|on|off",
                     help="Raspberry Pi 4 CPU emulation through the profile's [pi] overlay; auto: on unless "
                          "this host is a Pi (default auto)")
+    group.addoption("--load-workers", default="0", metavar="N",
+                    help="run locust as a master with N local worker processes (default 0: one process)")
     group.addoption("--baseline", default=None, metavar="FILE",
                     help="an earlier summary.json: the report shows new failures, fixes and budget changes since it")
     group.addoption("--max-regression", default=None, metavar="PCT",
