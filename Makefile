@@ -19,7 +19,7 @@ pi: setup ## Only the Raspberry Pi 4 budgets
 # Two at a time where no budget is judged; then the budget-judging runs alone, so that no
 # verdict depends on what else the machine is doing.
 test: setup ## The suite's own tests: unit, hostile input, mutants red, then the green stacks alone
-	$(PYTEST) tests infra_conformance --doctest-modules --ignore=tests/mutants -m "not timing" -n 2 --dist worksteal \
+	$(PYTEST) tests infra_conformance --doctest-modules -m "not timing" -n 2 --dist worksteal \
 	  --reports-dir $(REPORTS) $(PYTEST_ARGS)
 	$(PYTEST) tests -m timing --reports-dir $(REPORTS) $(PYTEST_ARGS)
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import docker
 
-from infra_conformance.compose import PROJECT_LABEL, PROJECT_PREFIX, SERVICE_LABEL, SUITE_LABEL
+from infra_conformance.compose import PROJECT_LABEL, SERVICE_LABEL, SUITE_LABEL
 from infra_conformance.errors import EnvironmentProblem, printable
 
 
@@ -67,16 +65,6 @@ def remove_images(client: docker.DockerClient, references) -> list[str]:
         except docker.errors.APIError as error:
             errors.append(f"image {reference}: {error.explanation or error}")
     return errors
-
-
-def remove_replaced_builds(client: docker.DockerClient) -> None:
-    """Remove images that earlier runs built and this build re-tagged (compose labels each
-    build with its project, so every run's build is a new image). Never forced: an image
-    a container still uses stays."""
-    for image in client.images.list(filters={"dangling": True, "label": PROJECT_LABEL}):
-        if image.labels.get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX):
-            with contextlib.suppress(docker.errors.APIError):
-                client.images.remove(image.id)
 
 
 def service_of(container) -> str:

@@ -20,6 +20,8 @@ from infra_conformance.compose import PROJECT_LABEL, PROJECT_PREFIX
 from infra_conformance.engine import labelled, remove_images
 
 ROOT = Path(__file__).parents[1]
+# Data for the suite runs, not tests: mutant overlays, and a locustfile (importing locust patches the process).
+collect_ignore = ["mutants", "load"]
 
 
 @dataclass
