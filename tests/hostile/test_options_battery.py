@@ -1,18 +1,20 @@
-"""Hostile options and profiles through the real command line: one line, exit 4, nothing left behind."""
+"""Hostile options through pytest's own command line: each ends in one line and exit 4, leaving nothing behind.
+
+Each case is a whole pytest run in this process (pytester), with the suite's conftest,
+so the options reach the same parser and checks as `pytest` typed in the root.
+"""
 
 from __future__ import annotations
 
-import glob
 import os
-import subprocess
-import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).parents[2]
+pytest_plugins = ["pytester"]
+
 FIFO_DIR = Path(tempfile.mkdtemp(prefix="hostile-"))
 os.mkfifo(FIFO_DIR / "conformance.toml")
 (FIFO_DIR / "file").write_text("x")
@@ -28,35 +30,31 @@ OPTIONS = {
     "--reports-dir": [str(FIFO_DIR / "file"), "/dev/null"],
     "--baseline": [str(FIFO_DIR / "file"), "no/such.json", str(FIFO_DIR), "/dev/null"],
     "--max-regression": ["5", "nan", "-1", "abc"],
+    "--control": ["x;y", "", "ctr-01", "$(id)"],
+    "--load-workers": ["-1", "65", "two"],
+    "--reuse-stack": ["Bad Name", "../x", "-rf"],
 }
 CASES = [(option, value) for option, values in OPTIONS.items() for value in values]
 
 
-def _run(option: str, value: str, tmp: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
-                           f"{option}={value}"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(tmp)})
-
-
-@pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    """Every case, two at a time, with a private TMPDIR; and whatever they left in it."""
-    tmp = tmp_path_factory.mktemp("tmpdir")
-    with ThreadPoolExecutor(2) as pool:
-        done = dict(zip(CASES, pool.map(lambda case: _run(*case, tmp), CASES), strict=True))
-    return done, set(glob.glob(str(tmp / "*")))
+@pytest.fixture
+def suite(pytester, tmp_path, monkeypatch):
+    """A pytester with the suite's plugins and options; temporary files go to a folder checked afterwards."""
+    pytester.makeconftest(f"import runpy\nroot = runpy.run_path({str(ROOT / 'conftest.py')!r})\n"
+                          "pytest_plugins, pytest_addoption = root['pytest_plugins'], root['pytest_addoption']\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    yield pytester
+    assert not list(scratch.iterdir()), "bad input left files behind"
 
 
 @pytest.mark.parametrize("option, value", CASES, ids=[f"{o}={v!r}".replace(str(FIFO_DIR), "<tmp>") for o, v in CASES])
-def test_bad_option_is_one_line_and_exit_4(results, option, value):
-    done = results[0][(option, value)]
-    output = (done.stdout + done.stderr).strip().splitlines()
-    assert done.returncode == 4, output
-    assert len(output) == 1 and output[0].startswith("ERROR: conformance: "), output
-    assert all(ch.isprintable() for ch in output[0]), output
-    assert "Traceback" not in done.stderr
-
-
-def test_nothing_left_behind(results):
-    assert not results[1], f"bad input left {results[1]}"
+def test_bad_option_is_one_line_and_exit_4(suite, option, value):
+    reports = [] if option == "--reports-dir" else ["--reports-dir", str(suite.path / "reports")]
+    result = suite.runpytest_inprocess(*reports, f"{option}={value}")
+    lines = [line for line in result.outlines + result.errlines if line.strip()]
+    assert result.ret == 4, lines
+    assert len(lines) == 1 and lines[0].startswith("ERROR: conformance: "), lines
+    assert all(ch.isprintable() for ch in lines[0]), lines
     assert not Path("/tmp/pwned").exists()
