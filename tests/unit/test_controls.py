@@ -91,3 +91,11 @@ def test_catalogue_is_current():
     docs = Path(__file__).parents[2] / "docs" / "controls.md"
     assert docs.read_text() == render(), (
         "docs/controls.md is stale: python -m infra_conformance.catalogue > docs/controls.md")
+
+
+def test_a_control_is_selected_and_listed_by_its_id(suite):
+    suite.makepyfile(test_a=GOOD, test_b=GOOD.replace("CTR-07", "NET-01").replace("test_one", "test_two"))
+    result = suite.runpytest("-k", "NET-01")
+    result.assert_outcomes(passed=1)
+    listed = suite.runpytest("--co")
+    listed.stdout.fnmatch_lines(["CTR-07  high     test_a.py::test_one", "NET-01  high     test_b.py::test_two"])
