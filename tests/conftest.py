@@ -107,15 +107,20 @@ def mutant_results(pytestconfig):
     return lambda entry: (directory / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2) + "\n")
 
 
+def _controller(config) -> bool:
+    """The self-test session itself, not an xdist worker, nor a pytester session run inside a test."""
+    return not hasattr(config, "workerinput") and Path(config.rootpath) == ROOT
+
+
 def pytest_sessionstart(session):
-    if not hasattr(session.config, "workerinput"):
+    if _controller(session.config):
         shutil.rmtree(Path(session.config.getoption("reports_dir")) / "selftest-mutants", ignore_errors=True)
 
 
 def pytest_sessionfinish(session):
     """On the controller: merge the mutants' entries into reports/selftest-mutants.json, and remove the
     images the session's suite runs built (they kept them so that runs side by side could share them)."""
-    if hasattr(session.config, "workerinput"):
+    if not _controller(session.config):
         return
     reports = Path(session.config.getoption("reports_dir"))
     entries = [json.loads(p.read_text()) for p in sorted((reports / "selftest-mutants").glob("*.json"))]
