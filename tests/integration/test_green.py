@@ -22,8 +22,7 @@ def test_reference_stack_is_green(run_suite):
     assert run.summary["stack"]["build_s"] > 0
 
 
-@pytest.mark.slow
-@pytest.mark.timing
+@pytest.mark.slow  # beside other boots: it bounds only start-up (20 s) and idle memory, without Pi calibration
 def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
     run = run_suite("--stack-dir", str(STACKS / "pg-redis"), keep_images=False)  # and its images are removed
     assert run.returncode == 0, run.tail(60)

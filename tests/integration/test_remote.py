@@ -43,8 +43,7 @@ def loopback_sshd(tmp_path):
         dropin.unlink()
 
 
-@pytest.mark.slow
-@pytest.mark.timing
+@pytest.mark.slow  # beside other boots: start-up, idle memory and a DB p95 of 100 ms, without Pi calibration
 def test_budgets_through_a_remote_engine(loopback_sshd, run_suite):
     run = run_suite("-m", "pi and not load", env={"DOCKER_HOST": loopback_sshd})
     assert run.returncode == 0, run.tail(40)
