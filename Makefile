@@ -19,6 +19,7 @@ pi: setup ## Only the Raspberry Pi 4 budgets
 # Two at a time where no budget is judged; then the budget-judging runs alone, so that no
 # verdict depends on what else the machine is doing.
 test: setup ## The suite's own tests: unit, hostile input, mutants red, then the green stacks alone
+	@rm -rf $(REPORTS)/selftest-mutants  # one entry per mutant, merged into selftest-mutants.json by each phase
 	$(PYTEST) tests infra_conformance --doctest-modules -m "not timing" -n 2 --dist worksteal \
 	  --reports-dir $(REPORTS) $(PYTEST_ARGS)
 	$(PYTEST) tests -m timing --reports-dir $(REPORTS) $(PYTEST_ARGS)
@@ -38,4 +39,4 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) .tox $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.html $(REPORTS)/selftest
+	rm -rf $(VENV) .tox $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.html $(REPORTS)/*.md $(REPORTS)/*.sarif $(REPORTS)/*.png $(REPORTS)/locust* $(REPORTS)/logs $(REPORTS)/selftest*

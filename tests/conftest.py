@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -110,11 +109,6 @@ def mutant_results(pytestconfig):
 def _controller(config) -> bool:
     """The self-test session itself, not an xdist worker, nor a pytester session run inside a test."""
     return not hasattr(config, "workerinput") and Path(config.rootpath) == ROOT
-
-
-def pytest_sessionstart(session):
-    if _controller(session.config):
-        shutil.rmtree(Path(session.config.getoption("reports_dir")) / "selftest-mutants", ignore_errors=True)
 
 
 def pytest_sessionfinish(session):
