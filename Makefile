@@ -39,4 +39,4 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) .tox $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.html $(REPORTS)/*.md $(REPORTS)/*.sarif $(REPORTS)/*.png $(REPORTS)/locust* $(REPORTS)/logs $(REPORTS)/selftest*
+	rm -rf $(VENV) .tox $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.html $(REPORTS)/summary.md $(REPORTS)/*.sarif $(REPORTS)/*.png $(REPORTS)/locust* $(REPORTS)/logs $(REPORTS)/selftest*
