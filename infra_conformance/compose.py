@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -71,6 +72,10 @@ class Compose:
         if done.returncode:
             raise ComposeError(last_line(done.stderr or done.stdout) or f"exit {done.returncode}")
         return done
+
+    def config(self) -> dict:
+        """The merged configuration, as ``docker compose config`` resolves it."""
+        return json.loads(self.run("config", "--format", "json").stdout)
 
     def execute(self, subcommand: str | list[str], **_) -> bytes:
         """pytest-docker's executor interface (``Services.port_for`` passes ``"port svc 80"``)."""

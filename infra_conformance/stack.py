@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +68,7 @@ class Stack:
     @functools.cached_property
     def config(self) -> dict:
         """The merged compose configuration, as ``docker compose config`` resolves it."""
-        return json.loads(self.compose.run("config", "--format", "json").stdout)
+        return self.compose.config()
 
     def secret(self, name: str) -> str:
         return (self.secrets_dir / name).read_text()

@@ -17,14 +17,14 @@ def read_toml(path: Path, hint: str = "") -> dict:
     """The parsed file; a missing, special, oversized, non-UTF-8 or invalid file is a UsageProblem."""
     shown = printable(str(path), 200, quote=False)
     try:
-        mode = path.stat().st_mode
+        info = path.stat()
     except FileNotFoundError:
         raise UsageProblem(f"{shown}: no such file" + (f"; {hint}" if hint else "")) from None
     except OSError as error:
         raise UsageProblem(f"{shown}: cannot read it ({printable(error.strerror or '', quote=False)})") from None
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(info.st_mode):
         raise UsageProblem(f"{shown}: not a regular file" + (f"; {hint}" if hint else ""))
-    if stat.S_IFMT(mode) and path.stat().st_size > MAX_BYTES:
+    if info.st_size > MAX_BYTES:
         raise UsageProblem(f"{shown}: larger than {MAX_BYTES} bytes")
     try:
         return tomllib.loads(path.read_bytes().decode("utf-8"))
