@@ -6,7 +6,7 @@ REPORTS ?= reports
 STACK_DIR ?= compose
 PYTEST_ARGS ?=
 
-.PHONY: conformance pi test unit lint setup clean
+.PHONY: conformance pi arm64 test test-arm64 unit lint setup clean
 
 conformance: setup ## Boot the stack, run every control, write reports/
 	$(PYTEST) suites --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
@@ -16,13 +16,24 @@ pi: setup ## Only the Raspberry Pi 4 budgets
 	$(PYTEST) suites -m pi --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
 	  --junitxml=$(REPORTS)/junit.xml --html=$(REPORTS)/report.html --self-contained-html $(PYTEST_ARGS)
 
+ARM64_BASE := conformance-base/debian:bookworm-slim-arm64
+arm64: setup ## Build and run the stack for linux/arm64 (emulated on amd64, budgets skipped): reports/arm64/
+	@bash scripts/ensure-arm64.sh
+	CONFORMANCE_BASE_IMAGE=$(ARM64_BASE) $(PYTEST) suites --platform linux/arm64 --startup-timeout 900 \
+	  --stack-dir $(STACK_DIR) --reports-dir $(REPORTS)/arm64 \
+	  --junitxml=$(REPORTS)/arm64/junit.xml --html=$(REPORTS)/arm64/report.html --self-contained-html $(PYTEST_ARGS)
+
 # Two at a time where no budget is judged; then the budget-judging runs alone, so that no
 # verdict depends on what else the machine is doing.
 test: setup ## The suite's own tests: unit, hostile input, mutants red, then the green stacks alone
 	@rm -rf $(REPORTS)/selftest-mutants  # one entry per mutant, merged into selftest-mutants.json by each phase
-	$(PYTEST) tests infra_conformance --doctest-modules -m "not timing" -n 2 --dist worksteal \
+	$(PYTEST) tests infra_conformance --doctest-modules -m "not timing and not arm64" -n 2 --dist worksteal \
 	  --reports-dir $(REPORTS) $(PYTEST_ARGS)
 	$(PYTEST) tests -m timing --reports-dir $(REPORTS) $(PYTEST_ARGS)
+
+test-arm64: setup ## The architecture controls' mutants, in linux/arm64 runs (emulated on amd64)
+	@bash scripts/ensure-arm64.sh
+	$(PYTEST) tests -m arm64 --reports-dir $(REPORTS) $(PYTEST_ARGS)
 
 unit: $(VENV)/.installed ## Unit tests only; no Docker needed
 	$(PYTEST) tests/unit tests/hostile infra_conformance --doctest-modules $(PYTEST_ARGS)

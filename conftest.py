@@ -43,6 +43,9 @@ def pytest_addoption(parser):
     group.addoption("--pi-emulation", default="auto", metavar="auto|on|off",
                     help="Raspberry Pi 4 CPU emulation through the profile's [pi] overlay; auto: on unless "
                          "this host is a Pi (default auto)")
+    group.addoption("--platform", default=None, metavar="OS/ARCH",
+                    help="build and run the stack for this platform, e.g. linux/arm64, emulated when it is not the "
+                         "engine's own (default: the engine's platform)")
     group.addoption("--load-workers", default="0", metavar="N",
                     help="run locust as a master with N local worker processes (default 0: one process)")
     group.addoption("--baseline", default=None, metavar="FILE",

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from infra_conformance.errors import printable
+from infra_conformance.platforms import PLATFORMS
 
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 REDIS_UNITS = {"b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
@@ -58,6 +59,8 @@ class Ports(Strict):
 class Stack(Strict):
     name: Name = Field(description="the stack's name, shown in reports")
     compose_files: tuple[RelativeFile, ...] = Field(min_length=1, description="compose files, in order")
+    platforms: tuple[Literal[tuple(PLATFORMS)], ...] = Field(
+        (), description="the platforms the stack promises to build and run on, e.g. linux/arm64")
 
 
 class Postgres(Strict):

@@ -10,6 +10,7 @@ from itertools import groupby
 
 from infra_conformance.budgets import describe
 from infra_conformance.controls import SEVERITIES
+from infra_conformance.platforms import describe as platforms_line
 
 AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "PG": "PostgreSQL", "RLS": "Row-level security",
          "RDS": "Redis", "API": "API", "GW": "Gateway", "RES": "Resilience", "BUD": "Raspberry Pi 4 budgets"}
@@ -52,10 +53,10 @@ def banner(summary: dict, versions: dict) -> str:
     stack, verdict = summary["stack"], summary["verdict"]
     css = {"passed": "passed", "failed": "failed"}.get(verdict, "none")
     facts = [("stack", stack["name"]), ("architecture", stack["arch"]),
-             ("Pi emulation", "on" if stack.get("pi_emulation") else "off"),
+             ("Pi emulation", "on" if stack.get("pi_emulation") else "off"), ("platforms", platforms_line(summary)),
              *[(k, v) for k, v in versions.items() if v]]
     return (f'<div class="banner {css}"><h1>Conformance: {escape(verdict.upper())}</h1>'
-            + "".join(f"<p><b>{escape(k)}</b>: {escape(str(v))}</p>" for k, v in facts) + "</div>")
+            + "".join(f"<p><b>{escape(k)}</b>: {escape(str(v))}</p>" for k, v in facts if v) + "</div>")
 
 
 def tiles(summary: dict) -> str:

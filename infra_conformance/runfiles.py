@@ -64,3 +64,17 @@ def write_access_overlay(profile: Profile, directory: Path) -> Path | None:
     path = directory / "access.yaml"
     path.write_text(yaml.safe_dump(overlay, sort_keys=False))
     return path
+
+
+def write_platform_overlay(services: list[str], platform: str, directory: Path) -> Path:
+    """An overlay that builds and runs every service for ``platform``; a later overlay may still override one.
+
+    >>> import tempfile
+    >>> print(write_platform_overlay(["api"], "linux/arm64", Path(tempfile.mkdtemp())).read_text(), end="")
+    services:
+      api:
+        platform: linux/arm64
+    """
+    path = directory / "platform.yaml"
+    path.write_text(yaml.safe_dump({"services": {name: {"platform": platform} for name in services}}, sort_keys=False))
+    return path

@@ -11,6 +11,7 @@ import docker
 from infra_conformance import remote
 from infra_conformance.compose import Compose, ComposeError, project_filter
 from infra_conformance.engine import health, service_of
+from infra_conformance.platforms import RunPlatform
 from infra_conformance.profile import Profile
 from infra_conformance.wait import wait_for
 
@@ -28,6 +29,7 @@ class Stack:
     build_s: float
     startup_s: dict[str, float]
     conditions: dict
+    platform: RunPlatform
     _forwards: dict[int, int] = field(default_factory=dict, compare=False)
 
     @property

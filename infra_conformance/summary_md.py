@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from infra_conformance.controls import SEVERITIES
+from infra_conformance.platforms import describe
 
 TOP_FAILURES = 20
 LIMIT_BYTES = 64 * 1024  # GitHub allows 1 MiB per step summary; a reviewer needs far less
@@ -22,7 +23,7 @@ def markdown(summary: dict) -> str:
     stack, totals = summary["stack"], summary["totals"]
     emulation = "on" if stack.get("pi_emulation") else "off"
     title = f"{summary['verdict'].upper()} ({stack['name']}, {stack['arch']}, Pi emulation {emulation})"
-    lines = [f"## Conformance: {title}",
+    lines = [f"## Conformance: {title}", *(["", f"Platforms: {line}"] if (line := describe(summary)) else []),
              "", "| passed | failed | skipped |", "|---|---|---|",
              f"| {totals['passed']} | {totals['failed']} | {totals['skipped']} |"]
     failed = sorted((c for c in summary["controls"] if c["outcome"] == "failed"),

@@ -8,14 +8,18 @@ import docker
 import pytest
 
 MUTANTS = sorted(p for p in (Path(__file__).parents[1] / "mutants").iterdir() if (p / "mutant.toml").is_file())
+ARM64_BASE = "conformance-base/debian:bookworm-slim-arm64"  # scripts/ensure-arm64.sh makes it
 SMOKE = ["API-01", "CTR-08"]  # the stack still boots, serves a login and is healthy: the mutant broke only its target
 
 
 def _param(mutant: Path):
     """A mutant that runs the load judges budgets, so it runs alone (``timing``): beside another boot, the
-    Pi calibration itself reads the host as slower, and a CPU budget that should fail can pass."""
-    judges_budgets = tomllib.loads((mutant / "mutant.toml").read_text()).get("load", False)
-    return pytest.param(mutant, id=mutant.name, marks=[pytest.mark.timing] if judges_budgets else [])
+    Pi calibration itself reads the host as slower, and a CPU budget that should fail can pass. A mutant
+    for another platform runs in ``make test-arm64`` (``arm64``)."""
+    spec = tomllib.loads((mutant / "mutant.toml").read_text())
+    marks = [pytest.mark.timing] if spec.get("load") else []
+    marks += [pytest.mark.arm64] if spec.get("platform") == "linux/arm64" else []
+    return pytest.param(mutant, id=mutant.name, marks=marks)
 
 
 @pytest.mark.slow
@@ -27,11 +31,15 @@ def test_mutant_is_killed(mutant, run_suite, mutant_results, docker_client):
     skipped = [marker for marker in ("load", "destructive") if not spec.get(marker)]
     selection = ["-m", " and ".join(f"not {marker}" for marker in skipped)] if skipped else []
     selection += [] if spec.get("pi_emulation") else ["--pi-emulation", "off"]
+    env = {"MUTANT_DIR": str(mutant)}
+    if platform := spec.get("platform"):
+        selection += ["--platform", platform, "--startup-timeout", "900"]
+        env["CONFORMANCE_BASE_IMAGE"] = ARM64_BASE
     overrides = [arg for item in spec.get("profile_set", []) for arg in ("--profile-set", item)]
     targets = sorted({case.split("[")[0] for case in spec["expect_failed"]} | set(SMOKE))
     selection += ["--control", ",".join(targets)]
     try:
-        run = run_suite(*overlays, *selection, *overrides, env={"MUTANT_DIR": str(mutant)})
+        run = run_suite(*overlays, *selection, *overrides, env=env, timeout_s=1800)
     finally:
         for tag in spec.get("remove_images", []):  # tags the mutant's own overlay created
             with contextlib.suppress(docker.errors.ImageNotFound):

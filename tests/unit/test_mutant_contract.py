@@ -2,6 +2,7 @@
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -24,6 +25,7 @@ class Mutant(BaseModel):
     load: bool = False
     destructive: bool = False
     pi_emulation: bool = False
+    platform: Literal["linux/arm64"] | None = None
 
 
 def specs() -> dict[str, Mutant]:
