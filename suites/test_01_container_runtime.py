@@ -8,6 +8,7 @@ from infra_conformance.images import unpinned_references
 
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+MAX_RESTARTS = 5
 
 
 def _processes(container) -> list[dict]:
@@ -167,38 +168,43 @@ def test_healthcheck_defined_and_healthy(container, service):
 
 @pytest.mark.control("CTR-09", severity="medium", claims=["Z9", "L7"])
 def test_restart_policy(container, service):
-    """A restart policy is set.
+    """A restart policy is set, and an on-failure policy gives up after at most 5 retries.
 
     Rationale: after a crash or a power cut the service must come back by itself; on a
-    Pi in a cupboard nobody is there to start it.
+    Pi in a cupboard nobody is there to start it. A service that fails at every start
+    must not restart forever and keep the host busy.
 
     Fix: Set `restart: unless-stopped` (or `on-failure:5`).
 
     References: CIS Docker Benchmark v1.6.0 5.15; https://docs.docker.com/reference/compose-file/services/#restart
     """
-    policy = container.attrs["HostConfig"]["RestartPolicy"]["Name"] or "no"
-    assert policy in ("always", "unless-stopped", "on-failure"), (
-        f"{service}: expected restart always, unless-stopped or on-failure, found {policy}")
+    policy = container.attrs["HostConfig"]["RestartPolicy"]
+    name, retries = policy["Name"] or "no", policy.get("MaximumRetryCount", 0)
+    assert name in ("always", "unless-stopped", "on-failure"), (
+        f"{service}: expected restart always, unless-stopped or on-failure, found {name}")
+    assert name != "on-failure" or 1 <= retries <= MAX_RESTARTS, (
+        f"{service}: expected on-failure with 1 to {MAX_RESTARTS} retries, found {retries or 'no limit'}")
 
 
 @pytest.mark.control("CTR-10", severity="critical", claims=["Z6", "P5"])
 def test_no_docker_socket_or_host_namespaces(container, service):
-    """No Docker socket is mounted, and no host network, PID or IPC namespace is used.
+    """No Docker socket is mounted, and no host network, PID, IPC, UTS or user namespace is used.
 
     Rationale: the Docker socket is root on the host; the host's namespaces let a
-    container see and signal host processes or sniff host traffic.
+    container see and signal host processes, sniff host traffic, change the host's
+    name, or run as the host's root where the engine remaps users.
 
     Fix: Remove the `/var/run/docker.sock` volume and `network_mode: host`, `pid: host`,
-    `ipc: host`.
+    `ipc: host`, `uts: host`, `userns_mode: host`.
 
-    References: CIS Docker Benchmark v1.6.0 5.9, 5.16, 5.17 and 5.32; https://docs.docker.com/reference/compose-file/services/#network_mode
+    References: CIS Docker Benchmark v1.6.0 5.10, 5.16, 5.17, 5.21, 5.31 and 5.32; https://docs.docker.com/reference/compose-file/services/#network_mode
     """
     host = container.attrs["HostConfig"]
     found = [f"{m['Source']} mounted at {m['Destination']}" for m in container.attrs["Mounts"]
              if m["Source"] in DOCKER_SOCKETS or m["Destination"] in DOCKER_SOCKETS]
     found += [f"{kind} namespace of the host" for kind, mode in
-              (("network", host["NetworkMode"]), ("PID", host["PidMode"]), ("IPC", host["IpcMode"]))
-              if mode == "host"]
+              (("network", host["NetworkMode"]), ("PID", host["PidMode"]), ("IPC", host["IpcMode"]),
+               ("UTS", host["UTSMode"]), ("user", host["UsernsMode"])) if mode == "host"]
     assert not found, f"{service}: expected no Docker socket and no host namespaces, found {', '.join(found)}"
 
 

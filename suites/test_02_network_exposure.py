@@ -7,6 +7,7 @@ import pytest
 from fixtures.hosts import inspecting
 
 DOCKER_DNS = "127.0.0.11"  # the engine's embedded resolver, present in every user-defined network
+PRIVILEGED_PORTS = 1024
 
 
 def _bindings(container) -> list[tuple[int, str, str]]:
@@ -47,6 +48,43 @@ def test_only_allowed_ports_published(stack, container, service):
     assert not wrong, (f"{service}: expected published ports [{expected or 'none'}], "
                        f"found not allowed: {', '.join(wrong)}")
     assert not missing, f"{service}: expected published ports [{expected}], found {missing} not published"
+
+
+@pytest.mark.control("NET-04", severity="medium", claims=["P11", "L4"])
+def test_no_privileged_host_ports(container, service):
+    """No host port below 1024 is published.
+
+    Rationale: ports below 1024 are the host's own services (SSH, HTTP, DNS). A
+    container that takes one hides or replaces a host service, and it needs the engine's
+    root rights to bind it.
+
+    Fix: Publish on a port from 1024 up (`127.0.0.1:8080:8080`), and put a host reverse
+    proxy on 443 in front if needed.
+
+    References: CIS Docker Benchmark v1.6.0 5.8; https://docs.docker.com/reference/compose-file/services/#ports
+    """
+    low = [f"{host_ip or '*'}:{host_port}->{port}" for port, host_ip, host_port in _bindings(container)
+           if int(host_port) < PRIVILEGED_PORTS]
+    assert not low, f"{service}: expected host ports from {PRIVILEGED_PORTS} up, found {', '.join(low)}"
+
+
+@pytest.mark.control("NET-05", severity="medium", claims=["Z5"])
+def test_no_container_on_default_bridge(stack):
+    """No container of the project is on the engine's default bridge (docker0).
+
+    Rationale: every container started without a network shares the default bridge,
+    so a service on it can reach unrelated containers on the same host, and they can
+    reach it. Compose gives each project its own networks; `network_mode: bridge`
+    leaves them.
+
+    Fix: Remove `network_mode: bridge`; attach the service to the project's networks.
+
+    References: CIS Docker Benchmark v1.6.0 5.30; https://docs.docker.com/engine/network/drivers/bridge/
+    """
+    containers = stack.containers(all=False)
+    assert containers, f"project {stack.project}: no running container to check"
+    found = [c.name for c in containers if "bridge" in (c.attrs["NetworkSettings"]["Networks"] or {})]
+    assert not found, f"expected no container on the default bridge, found {', '.join(sorted(found))}"
 
 
 @pytest.mark.control("NET-02", severity="medium", claims=["P5", "P11"])

@@ -14,8 +14,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from fixtures.hosts import INSPECTOR_IMAGE
-from infra_conformance.compose import PROJECT_LABEL, PROJECT_PREFIX
+from fixtures.hosts import INSPECTOR_REPOSITORY
+from infra_conformance.compose import PROJECT_LABEL, PROJECT_PREFIX, SUITE_LABEL
 from infra_conformance.engine import labelled, remove_images
 
 ROOT = Path(__file__).parents[1]
@@ -93,7 +93,8 @@ def _run_to_the_end(argv: list[str], timeout_s: int, env: dict) -> subprocess.Co
 def leftovers(client, project: str, images: bool = True) -> list[str]:
     """Containers, networks and volumes under any label the suite uses, and (``images``) the images the run built."""
     found = labelled(client, project)
-    images = client.images.list(filters={"label": f"{PROJECT_LABEL}={project}"}) if images else []
+    images = [image for label in (PROJECT_LABEL, SUITE_LABEL)
+              for image in client.images.list(filters={"label": f"{label}={project}"})] if images else []
     return ([f"{kind[:-1]} {item.name}" for kind, items in found.items() for item in items]
             + [f"image {', '.join(image.tags) or image.short_id}" for image in images])
 
@@ -124,4 +125,5 @@ def pytest_sessionfinish(session):
         client = docker.from_env()
         built = [i.id for i in client.images.list(filters={"label": PROJECT_LABEL})
                  if i.labels.get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX)]
-        remove_images(client, built + [INSPECTOR_IMAGE])
+        inspectors = [tag for image in client.images.list(name=INSPECTOR_REPOSITORY) for tag in image.tags]
+        remove_images(client, built + inspectors)
