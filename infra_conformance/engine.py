@@ -67,5 +67,13 @@ def remove_images(client: docker.DockerClient, references) -> list[str]:
     return errors
 
 
+def logs(container, tail: int) -> str:
+    """The container's last ``tail`` lines, or one line saying why the engine cannot give them."""
+    try:
+        return container.logs(tail=tail).decode(errors="replace")
+    except docker.errors.APIError as error:
+        return f"[{container.name}: no logs: {error.explanation or error}]\n"
+
+
 def service_of(container) -> str:
     return container.labels.get(SERVICE_LABEL, container.name)

@@ -81,6 +81,9 @@ class Postgres(Strict):
     tenants: tuple[Slug, ...] = Field((), description="two or more tenant slugs; isolation is tested between them")
     tenants_table: SqlName = Field("tenants", description="where a tenant's id is found by slug")
     tls: bool = Field(False, description="TCP only with TLS")
+    definer_routines: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\(.*\)$")], ...] = (
+        Field((), description="SECURITY DEFINER routines the app role may call, reviewed for tenant checks, as "
+                              "schema.name(argument types)"))
     app_grants: tuple[Literal[TABLE_PRIVILEGES], ...] | None = Field(
         None, description="the only table privileges the app role may hold")
     schemas: tuple[SqlName, ...] = Field((), description="schemas that must exist")
@@ -147,9 +150,14 @@ class Api(Strict):
         {}, description="a row that POST `probe_path` accepts; needed when method_roles lists a write")
     api_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's /api/ limit per bearer token (0: none)")
     api_burst: int = Field(0, ge=0, le=10000, description="the burst allowed past that rate")
+    metrics_service: Name | None = Field(None, description="the service that serves Prometheus metrics, inside only")
+    metrics_port: Port | None = Field(None, description="its container port for them")
+    metrics_path: UrlPath = Field("/metrics", description="their path, on that port and never through the gateway")
 
     @model_validator(mode="after")
     def _consistent(self):
+        if (self.metrics_service is None) != (self.metrics_port is None):
+            raise ValueError("'api.metrics_service' and 'api.metrics_port' go together")
         if len(self.tenant_users) == 1:
             raise ValueError("'tenant_users' must name a user of at least two tenants")
         if set(self.method_roles) - {"GET"} and not self.probe_body:

@@ -10,7 +10,7 @@ import docker
 
 from infra_conformance import remote
 from infra_conformance.compose import Compose, ComposeError, project_filter
-from infra_conformance.engine import health, service_of
+from infra_conformance.engine import health, logs, service_of
 from infra_conformance.platforms import RunPlatform
 from infra_conformance.profile import Profile
 from infra_conformance.wait import wait_for
@@ -76,7 +76,9 @@ class Stack:
         return (self.secrets_dir / name).read_text()
 
     def logs(self, service: str, tail: int = 200) -> str:
-        return "".join(c.logs(tail=tail).decode(errors="replace") for c in self.containers(service))
+        """The last lines of each of the service's containers; a note where the engine cannot give them
+        (the ``none`` logging driver, a container removed meanwhile)."""
+        return "".join(logs(c, tail) for c in self.containers(service))
 
     def wait_healthy(self, service: str, timeout_s: float = 60) -> None:
         """Poll until ``service`` runs and its healthcheck passes again, e.g. after a restart."""

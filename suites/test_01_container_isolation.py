@@ -6,7 +6,11 @@ import pytest
 
 from infra_conformance import engine
 
-SENSITIVE_HOST_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr")
+SENSITIVE_HOST_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/root", "/home", "/run",
+                       "/var/run", "/var/lib/docker", "/var/lib/containerd")
+# Below these even a read-only mount is sensitive: runtime sockets, credentials and kernel interfaces.
+READ_SENSITIVE = ("/run", "/var/run", "/proc", "/sys", "/root", "/home", "/var/lib/docker", "/var/lib/containerd")
+INERT_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 REMOTE_SHELLS = {"sshd", "dropbear", "telnetd"}
 
 
@@ -69,21 +73,24 @@ def test_no_sensitive_host_directories(container, service):
     """No sensitive host directory is mounted, and no mount propagates to the host.
 
     Rationale: a container that can write to the host's /etc, /usr or /boot owns the
-    host; one that can read them learns its users and keys. A `shared` mount lets
-    mounts made inside the container appear on the host.
+    host; one that can read them learns its users and keys. Below /run, /var/run and
+    /var/lib/docker even a read-only mount hands over a runtime socket, and /root or
+    /home hold credentials. A `shared` mount lets mounts made inside the container
+    appear on the host.
 
     Fix: Mount only the data folders the service needs, from a named volume or a
     dedicated host folder; remove `bind.propagation: shared`/`rshared`.
 
-    References: CIS Docker Benchmark v1.6.0 5.6 and 5.20; https://docs.docker.com/engine/storage/bind-mounts/
+    References: CIS Docker Benchmark v1.6.0 5.6, 5.20 and 5.32; https://docs.docker.com/engine/storage/bind-mounts/
     """
     found = []
     for mount in container.attrs["Mounts"]:
         source = posixpath.normpath(mount.get("Source") or "")
-        if mount["Type"] == "bind":
+        if mount["Type"] == "bind" and source not in INERT_DEVICES:
             exact = source in SENSITIVE_HOST_DIRS
-            inside = mount.get("RW") and any(_below(source, d) for d in SENSITIVE_HOST_DIRS if d != "/")
-            if exact or inside:
+            written = mount.get("RW") and any(_below(source, d) for d in SENSITIVE_HOST_DIRS if d != "/")
+            read = any(_below(source, d) for d in READ_SENSITIVE)
+            if exact or written or read:
                 found.append(f"host {source} at {mount['Destination']} ({'rw' if mount.get('RW') else 'ro'})")
         if "shared" in (mount.get("Propagation") or ""):
             found.append(f"{mount['Destination']} with {mount['Propagation']} propagation")
@@ -146,3 +153,23 @@ def test_only_profile_services_run(stack):
     assert running, f"project {stack.project}: no running container to check"
     unlisted = sorted(running - set(stack.profile.services))
     assert not unlisted, f"expected only the profile's services, found unlisted: {', '.join(unlisted)}"
+
+
+@pytest.mark.control("CTR-19", severity="medium", claims=["Z12", "L7"])
+def test_logs_kept_and_rotated(container, service):
+    """The container's logs are kept, and a json-file log is rotated.
+
+    Rationale: with the `none` driver nothing is left to investigate an incident with.
+    With Docker's default `json-file` and no `max-size`, one chatty service fills a
+    Pi's SD card until every service stops.
+
+    Fix: Set `logging: {driver: json-file, options: {max-size: "10m", max-file: "3"}}`,
+    or use the `local` driver, which rotates by default.
+
+    References: https://docs.docker.com/engine/logging/drivers/json-file/; https://docs.docker.com/engine/logging/configure/
+    """
+    config = container.attrs["HostConfig"]["LogConfig"]
+    driver, options = config.get("Type") or "json-file", config.get("Config") or {}
+    assert driver != "none", f"{service}: expected a logging driver that keeps logs, found none"
+    assert driver != "json-file" or options.get("max-size"), (
+        f"{service}: expected json-file logs with max-size, found no rotation")

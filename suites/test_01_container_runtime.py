@@ -9,6 +9,7 @@ from infra_conformance.images import unpinned_references
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 MAX_RESTARTS = 5
+URL_PASSWORD = re.compile(r"://[^/@\s:]+:[^/@\s]+@")  # scheme://user:password@host
 
 
 def _processes(container) -> list[dict]:
@@ -96,18 +97,23 @@ def test_no_new_privileges(container, service):
 
 @pytest.mark.control("CTR-05", severity="high", claims=["Z6", "P5"])
 def test_read_only_root_filesystem(stack, container, service):
-    """The root filesystem is read-only; only the profile's tmpfs mounts and volumes are writable.
+    """The root filesystem is read-only; only the profile's tmpfs mounts and volumes are writable, and no tmpfs
+    allows exec or suid.
 
     Rationale: a writable image lets an intruder drop tools and persist changes to
     binaries and configuration; listing the writable paths keeps state where it is
-    expected and backed up.
+    expected and backed up. A tmpfs mounted with `exec` is where dropped tools run.
 
-    Fix: Set `read_only: true`; give writable paths as `tmpfs: [/tmp]` or named volumes.
+    Fix: Set `read_only: true`; give writable paths as `tmpfs: [/tmp]` or named volumes,
+    and keep Docker's tmpfs defaults (`noexec,nosuid,nodev`).
 
     References: CIS Docker Benchmark v1.6.0 5.13; https://docs.docker.com/reference/compose-file/services/#read_only
     """
     host = container.attrs["HostConfig"]
     assert host["ReadonlyRootfs"], f"{service}: expected read_only root filesystem, found writable"
+    runnable = [f"{path} ({options})" for path, options in (host.get("Tmpfs") or {}).items()
+                if {"exec", "suid"} & set(options.split(","))]
+    assert not runnable, f"{service}: expected tmpfs mounts without exec and suid, found {', '.join(runnable)}"
     writable = set(host.get("Tmpfs") or {}) | {m["Destination"] for m in container.attrs["Mounts"] if m["RW"]}
     allowed = set(stack.profile.services[service].writable)
     assert writable <= allowed, (f"{service}: expected writable paths within {sorted(allowed) or 'none'}, "
@@ -227,7 +233,7 @@ def test_base_image_pinned(stack, service):
 
 @pytest.mark.control("CTR-12", severity="high", claims=["P10", "Z12"])
 def test_no_secrets_in_env_or_image(stack, container, service):
-    """No secret is in the container's or image's environment or in the image history.
+    """No secret is in the container's or image's environment (by name, value or URL) or in the image history.
 
     Rationale: `docker inspect` output, image layers and CI logs are read by many;
     secrets belong in files mounted at run time (`/run/secrets`), never in env or layers.
@@ -247,4 +253,6 @@ def test_no_secrets_in_env_or_image(stack, container, service):
     found += [f"{entry.split('=')[0]} in {place}" for place in ("container env", "image env")
               for entry in places[place]
               if SECRET_NAME.search(entry.split("=")[0]) and not entry.split("=")[0].endswith("_FILE")]
+    found += [f"a password in the URL of {entry.split('=')[0]} in {place}" for place in ("container env", "image env")
+              for entry in places[place] if URL_PASSWORD.search(entry.partition("=")[2])]
     assert not found, f"{service}: expected secrets only as files, found {', '.join(sorted(set(found)))}"

@@ -16,17 +16,6 @@ COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}
 CHANGES = {"UPDATE": "UPDATE {t} SET {c} = {c} WHERE {c} = %s", "DELETE": "DELETE FROM {t} WHERE {c} = %s"}
 
 
-@pytest.fixture(scope="module")
-def tenant_ids(stack, pg_admin) -> dict[str, str]:
-    """The id of each tenant the profile lists, found by slug in its tenants table."""
-    pg = stack.profile.postgres
-    query = sql.SQL("SELECT slug::text, id::text FROM {} WHERE slug = ANY(%s)").format(identifier(pg.tenants_table))
-    ids = dict(pg_admin.execute(query, (list(pg.tenants),)).fetchall())
-    missing = [t for t in pg.tenants if t not in ids]
-    assert not missing, f"table {pg.tenants_table}: expected tenants {', '.join(missing)}, found no such slug"
-    return ids
-
-
 @pytest.fixture
 def other_tenant(stack, tenant) -> str:
     """The tenant after ``tenant`` in the profile's list: the one whose rows must stay hidden."""

@@ -1,8 +1,11 @@
 """API and gateway: the documented flows work through the gateway."""
 
 import json
+import re
 
 import pytest
+
+from fixtures.hosts import inspecting
 
 
 @pytest.mark.control("API-01", severity="high", claims=["N6", "Z10"])
@@ -134,3 +137,50 @@ def test_malformed_body_rejected(stack, gateway_url, http, login, route, malform
         f"{method} {path} with {malformed} body: expected 400, found {response.status_code} {response.text[:200]}")
     assert response.headers.get("Content-Type", "").startswith("application/json"), (
         f"{method} {path} with {malformed} body: expected a JSON error, found {response.headers.get('Content-Type')}")
+
+
+# A Prometheus text exposition sample: name, optional labels, a value, an optional timestamp.
+PROMETHEUS_SAMPLE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*(\{.*\})? (-?[0-9.]+(e[+-]?[0-9]+)?|NaN|[+-]Inf)( -?\d+)?$")
+
+
+def _inside_get(host, port: int, path: str) -> tuple[str, str, str]:
+    """GET ``path`` on loopback ``port`` from ``host`` (an inspector in the service's namespaces):
+    the status line, the headers (lower case) and the body."""
+    script = f'exec 3<>/dev/tcp/127.0.0.1/{port} && printf %s "$1" >&3 && cat <&3'
+    done = host.run("timeout 10 bash -c %s _ %s", script, f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n")
+    head, _, body = done.stdout.replace("\r\n", "\n").partition("\n\n")
+    status, _, headers = head.partition("\n")
+    return status, headers.lower(), body
+
+
+def _is_prometheus(text: str) -> bool:
+    samples = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return bool(samples) and all(PROMETHEUS_SAMPLE.match(line) for line in samples)
+
+
+@pytest.mark.control("API-04", severity="medium", claims=["P2"])
+def test_metrics_inside_only(stack, gateway_url, http, inspector_image):
+    """Prometheus metrics are served inside the stack, in the text format, and never through the gateway.
+
+    Rationale: metrics are how a small device is watched, so they must exist and parse;
+    but they name every route, count every error and reveal the software's versions, so
+    the outside world must not read them.
+
+    Fix: Serve `/metrics` on the API's own port (prometheus-client's `generate_latest`)
+    and give the gateway no location for it; scrape it from the stack's network.
+
+    References: https://prometheus.io/docs/instrumenting/exposition_formats/; https://owasp.org/Top10/A05_2021-Security_Misconfiguration/
+    """
+    api = stack.profile.api
+    if api.metrics_service is None:
+        pytest.skip("the profile names no api.metrics_service")
+    with inspecting(stack, stack.container(api.metrics_service), inspector_image) as host:
+        status, headers, body = _inside_get(host, api.metrics_port, api.metrics_path)
+    where = f"{api.metrics_service}:{api.metrics_port}{api.metrics_path}"
+    assert status.split(" ")[1:2] == ["200"], f"GET {where} from inside: expected 200, found {status or 'no answer'}"
+    assert "content-type: text/plain" in headers, f"GET {where}: expected text/plain, the Prometheus text format"
+    assert _is_prometheus(body), f"GET {where}: expected Prometheus samples, found {body[:120]!r}"
+    path = api.metrics_path
+    exposed = [f"{variant} ({response.status_code})" for variant in (path, path + "/", "/" + path, path + "?x=1")
+               if (response := http.get(gateway_url + variant)).status_code == 200 and _is_prometheus(response.text)]
+    assert not exposed, f"expected metrics unreachable through the gateway, found them at {', '.join(exposed)}"

@@ -26,6 +26,7 @@ class Mutant(BaseModel):
     destructive: bool = False
     pi_emulation: bool = False
     platform: Literal["linux/arm64"] | None = None
+    peer_findings: dict[str, str] = {}  # a peer's finding ("CL-0020[postgres]") -> our control that catches it
 
 
 def specs() -> dict[str, Mutant]:
