@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import uuid
@@ -81,6 +82,29 @@ class Compose:
         """pytest-docker's executor interface (``Services.port_for`` passes ``"port svc 80"``)."""
         args = shlex.split(subcommand) if isinstance(subcommand, str) else subcommand
         return self.run(*args).stdout.encode()
+
+
+# What compose says when a stack's own configuration keeps it from starting, and the control it breaks.
+START_FINDINGS = (
+    (re.compile(r"container (\S+) is unhealthy"), "CTR-08"),
+    (re.compile(r"container (\S+) has no healthcheck configured"), "CTR-08"),
+    (re.compile(r"container (\S+) exited \(\d+\)"), "CTR-08"),
+)
+
+
+def start_finding(message: str, project: str) -> tuple[str, str] | None:
+    """(control, service) when ``message`` says the stack itself kept a service from starting.
+
+    >>> start_finding("dependency failed to start: container p-api-1 has no healthcheck configured", "p")
+    ('CTR-08', 'api')
+    >>> start_finding("Bind for 127.0.0.1:8080 failed: port is already allocated", "p") is None
+    True
+    """
+    for pattern, control in START_FINDINGS:
+        if match := pattern.search(message):
+            container = match.group(1).removeprefix(f"{project}-").removeprefix(f"{project}_")
+            return control, re.sub(r"[-_]\d+$", "", container)
+    return None
 
 
 def last_line(output: str) -> str:

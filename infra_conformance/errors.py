@@ -1,9 +1,11 @@
-"""The two ways a run ends early, each with one printable line: bad input (exit 4) or an unusable machine (exit 3)."""
+"""The ways a run ends early, each with one printable line: bad input (exit 4), an unusable machine (exit 3),
+or a stack whose own configuration keeps it from starting (exit 1, a finding)."""
 
 from __future__ import annotations
 
 USAGE_EXIT = 4  # bad input: a profile key, an option, a missing overlay
-ENV_EXIT = 3  # the environment is not usable: no engine, a port in use, a stack that will not start
+ENV_EXIT = 3  # the environment is not usable: no engine, a port in use
+FINDING_EXIT = 1  # the stack breaks a control before it even starts
 
 
 class Problem(Exception):
@@ -18,6 +20,16 @@ class UsageProblem(Problem):
 
 class EnvironmentProblem(Problem):
     exit_code = ENV_EXIT
+
+
+class StackFinding(Problem):
+    """The stack did not start because of its own configuration: ``control`` fails for ``case``."""
+
+    exit_code = FINDING_EXIT
+
+    def __init__(self, message: str, control: str, case: str):
+        super().__init__(message)
+        self.control, self.case = control, case
 
 
 def printable(value, limit: int = 60, quote: bool = True) -> str:

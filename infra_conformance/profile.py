@@ -44,6 +44,7 @@ class Service(Strict):
     writable: tuple[ContainerPath, ...] = Field((), description="the only writable paths (tmpfs, volumes)")
     cannot_reach: tuple[ReachTarget, ...] = Field(
         (), description="`service:port` that must not answer from this service's network namespace")
+    json_logs: bool = Field(False, description="every line it logs is one JSON object")
 
 
 class Published(Strict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -14,8 +13,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from fixtures.hosts import INSPECTOR_REPOSITORY
-from infra_conformance.compose import PROJECT_LABEL, PROJECT_PREFIX, SUITE_LABEL
+from infra_conformance.compose import PROJECT_LABEL, SUITE_LABEL
 from infra_conformance.engine import labelled, remove_images
 
 ROOT = Path(__file__).parents[1]
@@ -60,7 +58,8 @@ def run_suite(tmp_path, docker_client):
     projects = []
 
     def run(*args: str, env: dict | None = None, timeout_s: int = 900, keep_images: bool = True) -> Run:
-        """``keep_images``: leave the built images to the session's end, so that runs side by side share them."""
+        """``keep_images``: the run leaves its images (this fixture removes them afterwards, and only them);
+        False: the run removes them itself, and that is checked."""
         reports = tmp_path / f"reports-{len(projects)}"
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
                 "--reports-dir", str(reports), *(["--keep-images"] if keep_images else []), *args]
@@ -74,7 +73,15 @@ def run_suite(tmp_path, docker_client):
     yield run
     for project, kept_images in projects:
         left = leftovers(docker_client, project, images=not kept_images)
+        remove_project_images(docker_client, project)
         assert not left, f"project {project} left {left}"
+
+
+def remove_project_images(client, project: str) -> None:
+    """Remove the images one suite run built or tagged (by tag: their layers stay as build cache), and no other."""
+    images = [image for label in (PROJECT_LABEL, SUITE_LABEL)
+              for image in client.images.list(filters={"label": f"{label}={project}"})]
+    remove_images(client, [tag for image in images for tag in image.tags])
 
 
 def _run_to_the_end(argv: list[str], timeout_s: int, env: dict) -> subprocess.CompletedProcess:
@@ -113,17 +120,10 @@ def _controller(config) -> bool:
 
 
 def pytest_sessionfinish(session):
-    """On the controller: merge the mutants' entries into reports/selftest-mutants.json, and remove the
-    images the session's suite runs built (they kept them so that runs side by side could share them)."""
+    """On the controller: merge the mutants' entries into reports/selftest-mutants.json."""
     if not _controller(session.config):
         return
     reports = Path(session.config.getoption("reports_dir"))
     entries = [json.loads(p.read_text()) for p in sorted((reports / "selftest-mutants").glob("*.json"))]
     if entries:
         (reports / "selftest-mutants.json").write_text(json.dumps(entries, indent=2) + "\n")
-    with contextlib.suppress(docker.errors.DockerException):
-        client = docker.from_env()
-        built = [i.id for i in client.images.list(filters={"label": PROJECT_LABEL})
-                 if i.labels.get(PROJECT_LABEL, "").startswith(PROJECT_PREFIX)]
-        inspectors = [tag for image in client.images.list(name=INSPECTOR_REPOSITORY) for tag in image.tags]
-        remove_images(client, built + inspectors)

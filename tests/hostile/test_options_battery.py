@@ -32,6 +32,7 @@ OPTIONS = {
     "--max-regression": ["5", "nan", "-1", "abc"],
     "--control": ["x;y", "", "ctr-01", "$(id)"],
     "--load-workers": ["-1", "65", "two"],
+    "--platform": ["linux/sparc", "arm64", "", "LINUX/ARM64", "linux/arm64;id"],
     "--reuse-stack": ["Bad Name", "../x", "-rf"],
 }
 CASES = [(option, value) for option, values in OPTIONS.items() for value in values]

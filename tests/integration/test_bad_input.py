@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, leftovers
+from tests.conftest import ROOT, leftovers, remove_project_images
 
 
 def _one_line_error(run, text: str) -> None:
@@ -83,7 +83,9 @@ def test_signals_during_boot_and_cleanup_leave_nothing_behind(docker_client, tmp
         os.kill(suite.pid, signum)  # again, while the cleanup runs
     output, _ = suite.communicate(timeout=180)
     assert suite.returncode != 0, output
-    assert not leftovers(docker_client, project, images=False), output
+    left = leftovers(docker_client, project, images=False)
+    remove_project_images(docker_client, project)
+    assert not left, output
     assert not list(scratch.iterdir()), "the run's secrets folder is still there"
 
 
