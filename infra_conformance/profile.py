@@ -151,6 +151,11 @@ class Api(Strict):
         {}, description="a row that POST `probe_path` accepts; needed when method_roles lists a write")
     api_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's /api/ limit per bearer token (0: none)")
     api_burst: int = Field(0, ge=0, le=10000, description="the burst allowed past that rate")
+    logout_path: UrlPath | None = Field(None, description="POST with the token revokes its session")
+    jwt_secret: Name | None = Field(None, description="the secret holding the HS256 key, to forge expired and "
+                                                      "foreign tokens (API-08)")
+    jwt_tenant_claim: Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")] = Field(
+        "tid", description="the token claim that names the tenant")
     metrics_service: Name | None = Field(None, description="the service that serves Prometheus metrics, inside only")
     metrics_port: Port | None = Field(None, description="its container port for them")
     metrics_path: UrlPath = Field("/metrics", description="their path, on that port and never through the gateway")
@@ -212,6 +217,7 @@ class Profile(Strict):
         refs += [(f"{section}.{key}", getattr(getattr(self, section), key))
                  for section, key in (("postgres", "service"), ("redis", "service"), ("api", "gateway_service"))
                  if getattr(self, section)]
+        refs += [("api.metrics_service", self.api.metrics_service)] if self.api and self.api.metrics_service else []
         for where, name in refs:
             if name not in self.services:
                 raise ValueError(f"key '{where}' names service {printable(name)}, which is not in [services]")
@@ -227,7 +233,7 @@ class Profile(Strict):
     def _secret_refs(self):
         for section in ("postgres", "redis", "api"):
             for key, value in (getattr(self, section) or Strict()).__dict__.items():
-                if key.endswith("password_secret") and value is not None:
+                if (key.endswith("password_secret") or key == "jwt_secret") and value is not None:
                     yield f"{section}.{key}", value
         for variable, name in (self.load.secrets_env if self.load else {}).items():
             yield f"load.secrets_env.{variable}", name

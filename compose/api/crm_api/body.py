@@ -34,7 +34,10 @@ def _check_text(value) -> None:
 
 
 async def json_object(request: Request) -> dict:
-    """Return the request body as a dict: 413 if too big, 400 if not a JSON object of valid Unicode."""
+    """Return the request body as a dict: 415 unless it is declared JSON, 413 if too big, 400 if not a JSON
+    object of valid Unicode."""
+    if request.headers.get("content-type", "").partition(";")[0].strip().lower() != "application/json":
+        raise ApiError(415, "expected Content-Type: application/json")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
