@@ -48,6 +48,9 @@ def pytest_addoption(parser):
                          "engine's own (default: the engine's platform)")
     group.addoption("--load-workers", default="0", metavar="N",
                     help="run locust as a master with N local worker processes (default 0: one process)")
+    group.addoption("--max-contention", default="0.5", metavar="CORES",
+                    help="end the run (exit 3) rather than judge a budget while other processes and steal used more "
+                         "than CORES host cores (default 0.5)")
     group.addoption("--baseline", default=None, metavar="FILE",
                     help="an earlier summary.json: the report shows new failures, fixes and budget changes since it")
     group.addoption("--max-regression", default=None, metavar="PCT",

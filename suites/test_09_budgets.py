@@ -97,7 +97,7 @@ def test_peak_memory_under_load_within_budget(stack, load_run, record_budget):
     total = sum(sampler.peak_mib.values())
     budget = record_budget("peak memory under load", total, stack.profile.budgets.memory_mb, "MiB",
                            details={s: round(v, 1) for s, v in sampler.peak_mib.items()},
-                           users=result.users, duration_s=result.duration_s)
+                           users=result.users, duration_s=result.duration_s, contention=result.contention)
     assert budget.passed, f"{budget.message}; largest: {max(sampler.peak_mib, key=sampler.peak_mib.get)}"
 
 
@@ -119,7 +119,7 @@ def test_api_p95_under_load_within_budget(stack, load_run, record_budget):
     result, _ = load_run
     budget = record_budget(
         "API p95", result.p95_ms, stack.profile.budgets.api_p95_ms, "ms", users=result.users,
-        duration_s=result.duration_s,
+        duration_s=result.duration_s, contention=result.contention,
         details={"p50_ms": result.p50_ms, "requests": result.requests, "failures": result.failures,
                  "requests_per_s": result.rps, "generator_cpu_percent": result.generator_cpu_percent,
                  "files": result.files})
@@ -131,7 +131,7 @@ def test_api_p95_under_load_within_budget(stack, load_run, record_budget):
 
 @pytest.mark.pi
 @pytest.mark.control("BUD-05", severity="medium", claims=["N7", "P9"])
-def test_db_query_p95_within_budget(stack, pg_app, record_budget):
+def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
     """The API's typical queries, timed directly as the app role, answer within the p95 budget.
 
     Rationale: the database is the first thing to slow down on an SD card or a
@@ -147,18 +147,19 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget):
     if load is None or not load.db_queries:
         pytest.skip("the profile lists no [load] db_queries")
     timings = []
-    for query in load.db_queries:
-        for _ in range(50):
-            with pg_app.transaction():
-                if load.db_setup:
-                    pg_app.execute(load.db_setup)
-                started = time.perf_counter()
-                pg_app.execute(query).fetchall()
-                timings.append((time.perf_counter() - started) * 1000)
+    with measuring() as busy:
+        for query in load.db_queries:
+            for _ in range(50):
+                with pg_app.transaction():
+                    if load.db_setup:
+                        pg_app.execute(load.db_setup)
+                    started = time.perf_counter()
+                    pg_app.execute(query).fetchall()
+                    timings.append((time.perf_counter() - started) * 1000)
     p95 = _percentile(timings, 0.95)
     budget = record_budget("DB query p95", p95, stack.profile.budgets.db_query_p95_ms, "ms",
                            details={"queries": len(load.db_queries), "samples": len(timings),
-                                    "p50_ms": round(_percentile(timings, 0.5), 2)})
+                                    "p50_ms": round(_percentile(timings, 0.5), 2)}, contention=busy())
     assert budget.passed, budget.message
 
 
@@ -186,5 +187,5 @@ def test_cpu_under_load_within_budget(stack, load_run, emulation_plan, record_bu
     percent = 100 * sum(pi_cores.values()) / PI4_CORES
     budget = record_budget("CPU under load", percent, stack.profile.budgets.cpu_percent, "% of a Pi 4",
                            details={s: round(c, 3) for s, c in pi_cores.items()},
-                           users=result.users, duration_s=result.duration_s)
+                           users=result.users, duration_s=result.duration_s, contention=result.contention)
     assert budget.passed, budget.message

@@ -30,6 +30,7 @@ OPTIONS = {
     "--reports-dir": [str(FIFO_DIR / "file"), "/dev/null"],
     "--baseline": [str(FIFO_DIR / "file"), "no/such.json", str(FIFO_DIR), "/dev/null"],
     "--max-regression": ["5", "nan", "-1", "abc"],
+    "--max-contention": ["0", "-1", "nan", "inf", "2000", "lots"],
     "--control": ["x;y", "", "ctr-01", "$(id)"],
     "--load-workers": ["-1", "65", "two"],
     "--platform": ["linux/sparc", "arm64", "", "LINUX/ARM64", "linux/arm64;id"],

@@ -1,0 +1,106 @@
+"""How much of the host's CPU went to anything but the stack, the load generator, the suite and the engine while a
+budget was measured, and whether that was too much to judge the budget.
+
+The host's busy time comes from ``/proc/stat``; the stack's from each container's cgroup
+(through the engine); the load generator's and the suite's from ``getrusage``; the engine's
+(dockerd, containerd, its shims, docker-proxy) from ``/proc/<pid>/stat``. What remains is
+other work, plus the time the hypervisor stole.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+THRESHOLD_CORES = 0.5  # half a core, other work and steal together: docs/budgets.md says why
+ENGINE_PROCESSES = ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2", "docker-proxy")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Cumulative CPU seconds at one moment."""
+
+    at: float
+    busy_s: float
+    steal_s: float
+    suite_s: float
+    children_s: float
+    engine_s: float
+    stack_s: float
+
+
+@dataclass(frozen=True)
+class Contention:
+    """CPU that went elsewhere during a measurement, in host cores averaged over its window."""
+
+    window_s: float
+    other_cores: float
+    steal_cores: float
+    stack_cores: float
+    generator_cores: float
+    threshold_cores: float = THRESHOLD_CORES
+
+    @property
+    def too_busy(self) -> bool:
+        return self.other_cores + self.steal_cores > self.threshold_cores
+
+    def as_dict(self) -> dict:
+        return {"other_cores": round(self.other_cores, 3), "steal_cores": round(self.steal_cores, 3),
+                "stack_cores": round(self.stack_cores, 3), "generator_cores": round(self.generator_cores, 3),
+                "window_s": round(self.window_s, 1), "threshold_cores": self.threshold_cores}
+
+    def describe(self) -> str:
+        """One line.
+
+        >>> Contention(60, 0.61, 0.02, 1.1, 0.3).describe()
+        'other processes used 0.61 cores and the hypervisor stole 0.02 over 60 s (threshold 0.5)'
+        """
+        return (f"other processes used {self.other_cores:.2f} cores and the hypervisor stole "
+                f"{self.steal_cores:.2f} over {self.window_s:.0f} s (threshold {self.threshold_cores:g})")
+
+
+def measure(start: Sample, end: Sample, threshold_cores: float = THRESHOLD_CORES) -> Contention:
+    """What went elsewhere between two samples.
+
+    >>> a = Sample(0, busy_s=100, steal_s=1, suite_s=5, children_s=2, engine_s=10, stack_s=50)
+    >>> measure(a, Sample(10, busy_s=120, steal_s=1, suite_s=6, children_s=5, engine_s=11, stack_s=60)).other_cores
+    0.5
+    """
+    window = max(end.at - start.at, 1e-6)
+    known = sum(getattr(end, name) - getattr(start, name) for name in ("suite_s", "children_s", "engine_s", "stack_s"))
+    other = max(0.0, end.busy_s - start.busy_s - known)
+    return Contention(window, other / window, (end.steal_s - start.steal_s) / window,
+                      (end.stack_s - start.stack_s) / window, (end.children_s - start.children_s) / window,
+                      threshold_cores)
+
+
+def sample(containers) -> Sample:
+    """Now, on this host; ``containers`` are the stack's (their cgroups' CPU, from the engine)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return Sample(at=time.monotonic(), busy_s=(user + nice + system + irq + softirq) / TICK, steal_s=steal / TICK,
+                  suite_s=own.ru_utime + own.ru_stime, children_s=children.ru_utime + children.ru_stime,
+                  engine_s=_engine_seconds(), stack_s=sum(_container_seconds(c) for c in containers))
+
+
+def _engine_seconds() -> float:
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        comm, rest = text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 1:].split()
+        if comm.startswith(ENGINE_PROCESSES):
+            total += (int(rest[11]) + int(rest[12])) / TICK
+    return total
+
+
+def _container_seconds(container) -> float:
+    stats = container.stats(stream=False, one_shot=True)
+    return stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage", 0) / 1e9
