@@ -69,10 +69,11 @@ def render(root: Path = ROOT) -> str:
              "`infra_conformance/peers.toml`, `infra_conformance/claims.toml`, the controls and the mutants;",
              "a unit test fails when it is stale, when a peer check or a claim is neither covered nor",
              "explained, or when a control has no mutant.", "",
-             "## docker-bench-security, section 5 (container runtime)", "", f"Source: {bench['source']}.", ""]
+             "## docker-bench-security, section 5 (container runtime)", "", f"Source: {bench['source']}.", "",
+             " ".join(bench["reference_run"].split()), ""]
     lines += _mapping_table(bench["checks"], "check | title", lambda key, e: f"{key} | {_cell(e['title'])}")
-    lines += ["", "## compose-lint rules", "", f"Source: {lint['source']}. `tests/integration/test_compose_lint.py`",
-              "runs it on the reference stack and on every mutant, beside the suite.", ""]
+    lines += ["", "## compose-lint rules", "", f"Source: {lint['source']}.", "",
+              " ".join(lint["reference_run"].split()), ""]
     lines += _mapping_table(lint["rules"], "rule | title | severity",
                             lambda key, e: f"{key} | {_cell(e['title'])} | {e['severity']}")
     texts = claims(root)
