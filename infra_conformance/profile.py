@@ -82,6 +82,9 @@ class Postgres(Strict):
     tenants: tuple[Slug, ...] = Field((), description="two or more tenant slugs; isolation is tested between them")
     tenants_table: SqlName = Field("tenants", description="where a tenant's id is found by slug")
     tls: bool = Field(False, description="TCP only with TLS")
+    audit_table: SqlName | None = Field(
+        None, description="schema.table with columns at, actor, tenant_id, operation and row_id: a row for "
+                          "every write to a tenant table, which the app role cannot change")
     definer_routines: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\(.*\)$")], ...] = (
         Field((), description="SECURITY DEFINER routines the app role may call, reviewed for tenant checks, as "
                               "schema.name(argument types)"))

@@ -5,10 +5,14 @@ import pytest
 from psycopg import sql
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
-# Relations with the tenant column, outside system schemas: (schema, name, kind, qualified name).
+# Relations with the tenant column, outside system schemas: schema, name, kind, qualified name, and whether the
+# app role may use the relation at all (any privilege, with USAGE on its schema) and read its tenant column.
 WITH_TENANT_COLUMN = """
-SELECT n.nspname, c.relname, c.relkind, CASE WHEN n.nspname = 'public' THEN c.relname
-                                             ELSE n.nspname || '.' || c.relname END
+SELECT n.nspname, c.relname, c.relkind,
+       CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END,
+       has_schema_privilege(%(role)s, n.oid, 'USAGE')
+           AND has_table_privilege(%(role)s, c.oid, 'SELECT, INSERT, UPDATE, DELETE'),
+       has_schema_privilege(%(role)s, n.oid, 'USAGE') AND has_column_privilege(%(role)s, c.oid, a.attnum, 'SELECT')
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %(column)s AND NOT a.attisdropped
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname <> ALL(%(system)s) AND n.nspname NOT LIKE 'pg_toast%%'
@@ -29,13 +33,14 @@ KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized
 def tenant_relations(stack, pg_admin) -> list[tuple]:
     if stack.profile.postgres is None or not stack.profile.postgres.tenants:
         pytest.skip("the profile lists no tenants")
-    return pg_admin.execute(WITH_TENANT_COLUMN, {"column": stack.profile.postgres.tenant_column,
+    pg = stack.profile.postgres
+    return pg_admin.execute(WITH_TENANT_COLUMN, {"column": pg.tenant_column, "role": pg.app_user,
                                                  "system": list(SYSTEM_SCHEMAS)}).fetchall()
 
 
 @pytest.mark.control("RLS-12", severity="critical", claims=["Z1", "P1"])
 def test_every_tenant_table_is_listed(stack, tenant_relations):
-    """Every table that has the tenant column is one of the profile's tenant tables.
+    """Every table with the tenant column that the app role may use is one of the profile's tenant tables.
 
     Rationale: the row-level security controls test the tables the profile lists, and
     only those. A table added later with a tenant column and no policy (an invoices
@@ -47,9 +52,9 @@ def test_every_tenant_table_is_listed(stack, tenant_relations):
 
     References: https://www.postgresql.org/docs/15/ddl-rowsecurity.html; https://owasp.org/Top10/A01_2021-Broken_Access_Control/
     """
-    listed = set(stack.profile.postgres.tenant_tables)
-    unlisted = [f"{name} ({KINDS[kind]})" for _, _, kind, name in tenant_relations
-                if kind in ("r", "p", "f") and name not in listed]
+    pg = stack.profile.postgres
+    unlisted = [f"{name} ({KINDS[kind]})" for _, _, kind, name, usable, _ in tenant_relations
+                if kind in ("r", "p", "f") and usable and name not in pg.tenant_tables]
     assert not unlisted, (f"expected every table with column {stack.profile.postgres.tenant_column} among the "
                           f"profile's tenant tables, found unlisted: {', '.join(unlisted)}")
 
@@ -71,9 +76,8 @@ def test_no_readable_relation_shows_other_tenants(stack, pg_app, tenant_relation
     References: https://www.postgresql.org/docs/15/sql-createview.html; https://www.postgresql.org/docs/15/ddl-rowsecurity.html
     """
     pg, own, leaks = stack.profile.postgres, tenant_ids[tenant], []
-    readable = [(schema, relation, kind, name) for schema, relation, kind, name in tenant_relations
-                if pg_app.execute("SELECT has_column_privilege(%s, %s, 'SELECT')",
-                                  (sql.Identifier(schema, relation).as_string(pg_app), pg.tenant_column)).fetchone()[0]]
+    readable = [(schema, relation, kind, name) for schema, relation, kind, name, _, can_read in tenant_relations
+                if can_read]
     assert readable, f"tenant {tenant}: the app role can read no relation with column {pg.tenant_column}"
     for schema, relation, kind, name in readable:
         pg_app.execute("SELECT set_config(%s, %s, true)", (pg.tenant_setting, own))
