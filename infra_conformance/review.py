@@ -12,8 +12,9 @@ from infra_conformance.budgets import describe
 from infra_conformance.controls import SEVERITIES
 from infra_conformance.platforms import describe as platforms_line
 
-AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "PG": "PostgreSQL", "RLS": "Row-level security",
-         "RDS": "Redis", "API": "API", "GW": "Gateway", "RES": "Resilience", "BUD": "Raspberry Pi 4 budgets"}
+AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "ARCH": "Architecture", "PG": "PostgreSQL",
+         "RLS": "Row-level security", "RDS": "Redis", "API": "API", "GW": "Gateway", "RES": "Resilience",
+         "BUD": "Raspberry Pi 4 budgets"}
 OUTCOMES = ("failed", "passed", "skipped")
 OUTCOME_CLASS = {"failed": "fail", "passed": "pass", "skipped": ""}
 
@@ -103,7 +104,10 @@ def failures(summary: dict, logs: dict[str, list[tuple[str, str]]]) -> str:
 
 def budgets(summary: dict, delta: dict | None) -> str:
     if not summary["budgets"]:
-        return "<h2>Budgets</h2><p>No budget ran in this run.</p>"
+        skipped = sorted({c["message"] for c in summary["controls"] if c["id"].startswith("BUD-")
+                          and c["outcome"] == "skipped" and c.get("message")})
+        why = f" Skipped: {escape('; '.join(skipped))}." if skipped else ""
+        return f"<h2>Budgets</h2><p>No budget ran in this run.{why}</p>"
     deltas = (delta or {}).get("budgets", {})
     changed = {name: f"{d['change_percent']:+.0f} %" for name, d in deltas.items()}
     rows = "".join(
