@@ -70,7 +70,8 @@ def write_platform_overlay(services: list[str], platform: str, directory: Path) 
     """An overlay that builds and runs every service for ``platform``; a later overlay may still override one.
 
     >>> import tempfile
-    >>> print(write_platform_overlay(["api"], "linux/arm64", Path(tempfile.mkdtemp())).read_text(), end="")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print(write_platform_overlay(["api"], "linux/arm64", Path(folder)).read_text(), end="")
     services:
       api:
         platform: linux/arm64
