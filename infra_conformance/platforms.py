@@ -14,9 +14,7 @@ PLATFORMS = {
     "linux/ppc64le": ("ppc64le", 21, 2),
     "linux/s390x": ("s390x", 22, 2),
 }
-UNAME = {"x86_64": "linux/amd64", "aarch64": "linux/arm64", "arm64": "linux/arm64", "armv7l": "linux/arm/v7",
-         "i686": "linux/386", "i386": "linux/386", "riscv64": "linux/riscv64", "ppc64le": "linux/ppc64le",
-         "s390x": "linux/s390x"}
+UNAME = {uname: platform for platform, (uname, *_) in PLATFORMS.items()} | {"arm64": "linux/arm64", "i386": "linux/386"}
 EMULATORS = ("qemu-", "/qemu-binfmt/")  # what a binfmt_misc emulator's path holds (Debian's and tonistiigi's)
 
 
