@@ -74,6 +74,16 @@ class Compose:
             raise ComposeError(last_line(done.stderr or done.stdout) or f"exit {done.returncode}")
         return done
 
+    def one_off(self, service: str, *args: str, stdin: bytes = b"", timeout_s: float = 300
+                ) -> subprocess.CompletedProcess:
+        """``run --rm -T --no-deps SERVICE ARGS``: a one-off container, bytes in and out; its exit status is
+        returned, not raised (a command that refuses is an answer)."""
+        try:
+            return subprocess.run(self.argv("run", "--rm", "-T", "--no-deps", service, *args), input=stdin,
+                                  capture_output=True, env={**os.environ, **self.env}, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise ComposeError(f"`run {service} {' '.join(args[:1])}` gave no answer after {timeout_s:g} s") from None
+
     def config(self) -> dict:
         """The merged configuration, as ``docker compose config`` resolves it."""
         return json.loads(self.run("config", "--format", "json").stdout)

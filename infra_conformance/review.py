@@ -14,7 +14,7 @@ from infra_conformance.platforms import describe as platforms_line
 
 AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "ARCH": "Architecture", "PG": "PostgreSQL",
          "RLS": "Row-level security", "RDS": "Redis", "API": "API", "GW": "Gateway", "RES": "Resilience",
-         "BUD": "Raspberry Pi 4 budgets"}
+         "BAK": "Backups", "BUD": "Raspberry Pi 4 budgets"}
 OUTCOMES = ("failed", "passed", "skipped")
 OUTCOME_CLASS = {"failed": "fail", "passed": "pass", "skipped": ""}
 

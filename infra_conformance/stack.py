@@ -89,6 +89,19 @@ class Stack:
         wait_for(healthy, f"service {service}", errors=(RuntimeError,), timeout_s=timeout_s,
                  hint=f"read the logs of {service} in the report")
 
+    def recreate(self, lose_volumes_of: str | None = None, timeout_s: int = 300) -> None:
+        """``down`` without ``-v``, then ``up`` until healthy, as a reboot or an update does; with
+        ``lose_volumes_of``, that service's named volumes are removed in between, as when its disk dies.
+        Published ports change: read them again with ``port``."""
+        mounts = self.container(lose_volumes_of).attrs["Mounts"] if lose_volumes_of else []
+        self.compose.run("down", "--timeout", "10", timeout_s=timeout_s)
+        for mount in mounts:
+            if mount["Type"] == "volume":
+                self.client.volumes.get(mount["Name"]).remove()
+        self.compose.run("up", "--detach", "--no-build", "--wait", "--wait-timeout", str(timeout_s),
+                         timeout_s=timeout_s + 60)
+        self._forwards.clear()
+
     def versions(self) -> dict[str, str]:
         """The engine's and compose's versions, for the report."""
         try:

@@ -14,6 +14,8 @@ from urllib.parse import quote
 import jwt
 import pytest
 
+from infra_conformance import leaks
+
 PAYLOADS = {
     "sql-quote": "' OR '1'='1", "sql-comment": "admin'--", "sql-stacked": "1; DROP TABLE users; --",
     "sql-union": "' UNION SELECT NULL, version()--", "sql-sleep": "1' AND pg_sleep(3)--",
@@ -26,8 +28,6 @@ PAYLOADS = {
     "huge-number": "9" * 40, "float": "1e309", "lone-surrogate": "\ud800",
 }
 QUERY_PARAMS = ("limit", "offset", "id", "sort")
-LEAKS = ("Traceback", 'File "', "psycopg", "SQLSTATE", "syntax error", "pg_catalog", "/app/", "/usr/lib/python",
-         "site-packages", "Exception", "ProgrammingError", "nginx/")
 RETRIES_ON_429 = 8
 
 
@@ -47,7 +47,7 @@ def _verdict(response) -> str | None:
         return "429 after every retry: not tested"
     if response.status_code >= 500:
         return f"{response.status_code}"
-    leaked = [marker for marker in LEAKS if marker in response.text]
+    leaked = leaks.leaked(response.text)
     return f"{response.status_code} showing {', '.join(leaked)}" if leaked else None
 
 

@@ -26,7 +26,8 @@ FREE_TEXT = ("load.db_setup", "load.db_queries", "api.probe_body.")
 # Values of a hostile class that are valid for some keys: (class, keys it is valid for).
 VALID = [("traversal", r"^env\."), ("absolute", r"^env\."), ("empty", r"^env\."),  # a variable may hold a path
          ("absolute", r"(\.writable|_path|\.resources)$"),  # container paths and URL paths are absolute
-         ("fraction", r"^(budgets\.|load\.spawn_rate$)"), ("huge", r"^budgets\."),  # finite and positive
+         ("absolute", r"^backup\.(directory|backup|verify|restore|confirm|prune)$"),  # and so are commands
+         ("fraction", r"^(budgets\.|faults\.|load\.spawn_rate$)"), ("huge", r"^budgets\."),  # finite and positive
          ("zero", r"^api\.(login|api)_(rate_per_s|burst)$")]  # 0: no rate limit promised
 CLEAN_LINE = re.compile(r"^[\x20-\x7e…]{1,600}$")
 

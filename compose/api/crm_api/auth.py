@@ -10,7 +10,7 @@ import jwt
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .db import set_tenant, tenant_tx
+from .db import live_connection, set_tenant, tenant_tx
 from .body import json_object
 from .web import JSON, ApiError
 
@@ -99,7 +99,7 @@ async def login(request: Request) -> JSON:
     ):
         raise ApiError(422, "expected non-empty strings tenant, email and password")
     state = request.app.state
-    async with state.pool.connection() as conn, conn.transaction():
+    async with live_connection(state.pool) as conn, conn.transaction():
         user = await _verify(conn, data["tenant"], data["email"], data["password"])
     if user is None:
         raise _unauthorized("invalid credentials")

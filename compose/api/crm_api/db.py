@@ -44,9 +44,25 @@ async def set_tenant(conn: psycopg.AsyncConnection, tenant_id: uuid.UUID) -> Non
 
 
 @asynccontextmanager
+async def live_connection(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection]:
+    """A pooled connection that answers. Connections that died with their server (a restart, a restore) go back
+    to the pool, which drops them, so no request fails for a connection that is already gone."""
+    for _ in range(pool.max_size):
+        async with pool.connection() as conn:
+            try:
+                await conn.execute("")
+            except psycopg.OperationalError:
+                continue
+            yield conn
+            return
+    async with pool.connection() as conn:
+        yield conn
+
+
+@asynccontextmanager
 async def tenant_tx(pool: AsyncConnectionPool, tenant_id: uuid.UUID) -> AsyncIterator[psycopg.AsyncConnection]:
     """Yield a connection inside one transaction that row-level security limits to `tenant_id`."""
-    async with pool.connection() as conn, conn.transaction():
+    async with live_connection(pool) as conn, conn.transaction():
         await set_tenant(conn, tenant_id)
         yield conn
 

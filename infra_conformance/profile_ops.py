@@ -1,0 +1,37 @@
+"""The profile's operational promises: how the stack rides out faults, and its backup commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from infra_conformance.profile_types import ContainerPath, Name, Positive, Strict
+
+
+def _no_parent(value: str) -> str:
+    if ".." in value.split("/"):
+        raise ValueError("a '..' path segment is not allowed")
+    return value
+
+
+Argument = Annotated[str, Field(pattern=r"^[A-Za-z0-9._/=:@+-]{1,255}$"), AfterValidator(_no_parent)]  # never a shell
+Command = Annotated[tuple[Argument, ...], Field(min_length=1, max_length=32)]
+
+
+class Faults(Strict):
+    recovery_s: Positive = Field(30.0, le=600, description="seconds the API may take to serve writes again once "
+                                                           "PostgreSQL is back, without being restarted")
+
+
+class Backup(Strict):
+    service: Name = Field(description="the compose service that runs each command (`docker compose run --rm`); "
+                                      "it has coreutils, tar and the `directory` volume")
+    directory: ContainerPath = Field(description="where that service keeps the backups")
+    backup: Command = Field(description="makes a backup and its `<file>.sha256`; prints the backup's path last")
+    verify: Command = Field(description="with a backup's path appended: exit 0 only when the backup is intact")
+    restore: Command = Field(description="with a backup's path appended: takes a safety backup, then restores; "
+                                         "without `confirm` it asks, and does nothing unless told yes")
+    confirm: Command = Field(("--yes",), description="added to `restore` to answer its question yes")
+    prune: Command = Field(description="removes the backups older than `retention_days` and keeps the rest")
+    retention_days: int = Field(ge=1, le=3650, description="the age in days at which `prune` removes a backup")
