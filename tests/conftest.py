@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -55,12 +56,12 @@ def docker_client():
 @pytest.fixture
 def run_suite(tmp_path, docker_client):
     """Run ``pytest suites`` with extra arguments; returns a Run and checks nothing was left behind."""
-    projects = []
+    projects, runs = [], itertools.count()
 
     def run(*args: str, env: dict | None = None, timeout_s: int = 900, keep_images: bool = True) -> Run:
         """``keep_images``: the run leaves its images (this fixture removes them afterwards, and only them);
         False: the run removes them itself, and that is checked."""
-        reports = tmp_path / f"reports-{len(projects)}"
+        reports = tmp_path / f"reports-{next(runs)}"  # unique even when two runs start at once
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
                 "--reports-dir", str(reports), *(["--keep-images"] if keep_images else []), *args]
         done = _run_to_the_end(argv, timeout_s, {**os.environ, **(env or {})})

@@ -1,10 +1,12 @@
 """Bad input gets one clear line and a non-zero exit, and leaves nothing behind."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -61,38 +63,52 @@ def test_port_in_use(run_suite):
     assert f"127.0.0.1:{port}" in run.output, run.tail()
 
 
+# Where a run is, from what it prints: (extra arguments, the line that says the phase has begun).
+PHASES = {
+    "build": ((), re.compile(r"build: project (conformance-[0-9a-f]{8})")),
+    "boot": ((), re.compile(r"\w+ ready after [0-9.]+ s")),  # one service healthy, the others still starting
+    "controls": (("-v",), re.compile(r" PASSED")),
+    "load": (("--control", "BUD-03"), re.compile(r"load: \d+ users arriving")),
+}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signals_during_boot_and_cleanup_leave_nothing_behind(docker_client, tmp_path, signum):
-    """A signal while the stack boots, and another while it is taken down, leave nothing behind."""
-    scratch = tmp_path / "tmp"  # the run's own TMPDIR: its secrets folder, and how its containers are told apart
+@pytest.mark.parametrize("phase, signum", [("build", signal.SIGINT), ("boot", signal.SIGINT), ("boot", signal.SIGTERM),
+                                           ("controls", signal.SIGTERM), ("load", signal.SIGINT)],
+                         ids=["build-SIGINT", "boot-SIGINT", "boot-SIGTERM", "controls-SIGTERM", "load-SIGINT"])
+def test_a_signal_in_each_phase_and_in_the_cleanup_leaves_nothing_behind(docker_client, tmp_path, phase, signum):
+    """A signal while the run builds, boots, runs controls or runs the load, and another while it is taken down,
+    leave no container, network, volume or secret of the run behind."""
+    scratch = tmp_path / "tmp"  # the run's own TMPDIR: its secrets folder
     scratch.mkdir()
-    suite = subprocess.Popen([sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+    extra, begun = PHASES[phase]
+    suite = subprocess.Popen([sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", *extra,
                               "--pi-emulation", "off", "--keep-images", "--reports-dir", str(tmp_path / "reports")],
                              cwd=ROOT, start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)},
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 300
-    project = None
-    while project is None and time.monotonic() < deadline and suite.poll() is None:
-        project = _project_mounting(docker_client, scratch)
-        time.sleep(0.2)
-    assert project, "the suite never created a container"
+    lines, reached = [], threading.Event()
+
+    def read():
+        for line in suite.stdout:
+            lines.append(line)
+            if begun.search(line):
+                reached.set()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert reached.wait(timeout=300), f"the run never reached its {phase}: {''.join(lines[-20:])}"
     os.killpg(suite.pid, signum)  # SIGINT: what a terminal's Ctrl-C sends to the whole group
     time.sleep(1.5)
     if suite.poll() is None:
         os.kill(suite.pid, signum)  # again, while the cleanup runs
-    output, _ = suite.communicate(timeout=180)
-    assert suite.returncode != 0, output
+    suite.wait(timeout=180)
+    reader.join(timeout=10)
+    output = "".join(lines)
+    assert suite.returncode != 0, output[-2000:]
+    project = re.search(r"project (conformance-[0-9a-f]{8})", output).group(1)
     left = leftovers(docker_client, project, images=False)
     remove_project_images(docker_client, project)
-    assert not left, output
+    assert not left, output[-2000:]
     assert not list(scratch.iterdir()), "the run's secrets folder is still there"
+    assert "Traceback" not in output, output[-2000:]
 
 
-def _project_mounting(client, folder) -> str | None:
-    """The compose project whose containers mount files from ``folder`` (the list call only: no inspect,
-    which fails for a container that a run beside this one removes meanwhile)."""
-    for container in client.containers.list(all=True, sparse=True):
-        if any(str(m.get("Source", "")).startswith(str(folder)) for m in container.attrs.get("Mounts", [])):
-            return (container.attrs.get("Labels") or {}).get("com.docker.compose.project")
-    return None
