@@ -6,7 +6,7 @@ REPORTS ?= reports
 STACK_DIR ?= compose
 PYTEST_ARGS ?=
 
-.PHONY: conformance pi arm64 test test-arm64 unit lint setup clean
+.PHONY: conformance pi arm64 stability test test-arm64 unit lint setup clean
 
 conformance: setup ## Boot the stack, run every control, write reports/
 	$(PYTEST) suites --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
@@ -22,6 +22,10 @@ arm64: setup ## Build and run the stack for linux/arm64 (emulated on amd64, budg
 	CONFORMANCE_BASE_IMAGE=$(ARM64_BASE) $(PYTEST) suites --platform linux/arm64 --startup-timeout 900 \
 	  --stack-dir $(STACK_DIR) --reports-dir $(REPORTS)/arm64 \
 	  --junitxml=$(REPORTS)/arm64/junit.xml --html=$(REPORTS)/arm64/report.html --self-contained-html $(PYTEST_ARGS)
+
+stability: setup ## Five quiet runs, then three beside a sysbench thread on CPU 0: flips and budget spreads (about 30 min)
+	$(PY) -m infra_conformance.stability --runs 5 --reports-dir $(REPORTS)/stability -- $(PYTEST_ARGS)
+	$(PY) -m infra_conformance.stability --runs 3 --background-load --reports-dir $(REPORTS)/stability-loaded -- $(PYTEST_ARGS)
 
 # Three at a time where no budget is judged (on two cores: boots wait on the disk and the engine as much
 # as on the CPU); then the budget-judging runs alone, so that no verdict depends on what else the machine

@@ -9,13 +9,19 @@ STOPPING = (signal.SIGINT, signal.SIGTERM)
 
 
 def _interrupt(signum, frame):
+    """The first SIGINT or SIGTERM ends the run; any later one is ignored, so that it cannot cut short the
+    reports, the cleanup, or pytest's own account of the interruption."""
+    for stopping in STOPPING:
+        signal.signal(stopping, signal.SIG_IGN)
     raise KeyboardInterrupt(f"signal {signum}")
 
 
 def install() -> dict:
-    """SIGTERM ends the run like Ctrl-C does, so that every cleanup runs; returns the previous handlers."""
+    """SIGINT and SIGTERM end the run like Ctrl-C does, once, so that every cleanup runs; returns the previous
+    handlers."""
     previous = {s: signal.getsignal(s) for s in STOPPING}
-    signal.signal(signal.SIGTERM, _interrupt)
+    for stopping in STOPPING:
+        signal.signal(stopping, _interrupt)
     return previous
 
 

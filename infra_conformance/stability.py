@@ -1,0 +1,116 @@
+"""Repeat a conformance run and compare the runs: each control's verdict, and each budget's minimum, median and maximum.
+
+    python -m infra_conformance.stability --runs 5 --reports-dir reports/stability
+    python -m infra_conformance.stability --runs 3 --background-load --reports-dir reports/stability-loaded
+
+Each run is ``pytest suites`` with its own reports folder. With ``--background-load``, one sysbench CPU thread
+runs on CPU 0 for the whole of each run. A run either keeps every verdict or stops with the contention message
+(exit 3); a control whose verdict differs between completed runs is a flip. Writes ``stability.json`` and
+``stability.md`` in the reports folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+BACKGROUND = ["taskset", "-c", "0", "sysbench", "cpu", "--threads=1", "--time=0", "run"]
+
+
+def one_run(folder: Path, extra: list[str], background: bool) -> dict:
+    """Run the suite once; what it decided, measured and said."""
+    load = subprocess.Popen(BACKGROUND, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) if background else None
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
+                               "--reports-dir", str(folder), *extra], cwd=ROOT, capture_output=True, text=True)
+    finally:
+        if load:
+            load.terminate()
+            load.wait(timeout=30)
+    summary_path = folder / "summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
+    said = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith("conformance: the host")]
+    return {"exit": done.returncode, "duration_s": round(time.monotonic() - started, 1),
+            "verdict": summary.get("verdict"), "stopped": said[-1] if said else None,
+            "outcomes": {_case(c): c["outcome"] for c in summary.get("controls", [])},
+            "budgets": {b["name"]: {"measured": b["measured"], "limit": b["limit"], "passed": b["passed"],
+                                    "contention": (b["conditions"].get("contention") or {}).get("summary")}
+                        for b in summary.get("budgets", [])}}
+
+
+def _case(control: dict) -> str:
+    return control["id"] + (f"[{control['case']}]" if control["case"] else "")
+
+
+def compare(runs: list[dict]) -> dict:
+    """Flips between completed runs, and each budget's spread around its median.
+
+    >>> a = {"exit": 0, "outcomes": {"X-01": "passed"}, "budgets": {"p95": {"measured": 10.0}}}
+    >>> b = {"exit": 1, "outcomes": {"X-01": "failed"}, "budgets": {"p95": {"measured": 12.0}}}
+    >>> found = compare([a, b, {**a, "budgets": {"p95": {"measured": 11.0}}}])
+    >>> found["flips"], found["budgets"]["p95"]
+    ({'X-01': ['passed', 'failed', 'passed']}, {'min': 10.0, 'median': 11.0, 'max': 12.0, 'spread_percent': 9.1})
+    """
+    completed = [run for run in runs if run["exit"] in (0, 1)]
+    cases = sorted({case for run in completed for case in run["outcomes"]})
+    flips = {case: seen for case in cases
+             if len(set(seen := [run["outcomes"].get(case, "not run") for run in completed])) > 1}
+    budgets = {}
+    for name in sorted({name for run in completed for name in run["budgets"]}):
+        values = [run["budgets"][name]["measured"] for run in completed if name in run["budgets"]]
+        middle = statistics.median(values)
+        spread = max(abs(v - middle) for v in values) / middle * 100 if middle else float("inf")
+        budgets[name] = {"min": min(values), "median": middle, "max": max(values),
+                         "spread_percent": round(spread, 1)}
+    return {"completed": len(completed), "stopped": len(runs) - len(completed), "flips": flips, "budgets": budgets}
+
+
+def markdown(result: dict, background: bool) -> str:
+    lines = [f"# Stability: {len(result['runs'])} runs" + (" with a background load (sysbench, CPU 0)"
+                                                           if background else " on a quiet machine"), "",
+             "| run | exit | verdict | duration | contention (load window) |", "|---|---|---|---|---|"]
+    for i, run in enumerate(result["runs"], 1):
+        contention = run["stopped"] or (run["budgets"].get("API p95") or {}).get("contention") or ""
+        lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {run['duration_s']:.0f} s | {contention} |")
+    found = result["comparison"]
+    lines += ["", f"Completed runs: {found['completed']}; stopped as an environment problem: {found['stopped']}.",
+              "", "Flips: " + (", ".join(f"{case} {seen}" for case, seen in found["flips"].items()) or "none"), "",
+              "| budget | min | median | max | spread around the median |", "|---|---|---|---|---|"]
+    lines += [f"| {name} | {b['min']:g} | {b['median']:g} | {b['max']:g} | ±{b['spread_percent']:g} % |"
+              for name, b in found["budgets"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--background-load", action="store_true")
+    parser.add_argument("--reports-dir", type=Path, default=ROOT / "reports" / "stability")
+    parser.add_argument("pytest_args", nargs="*", help="after --: more arguments for each run")
+    args = parser.parse_args(argv)
+    if args.background_load and not shutil.which("sysbench"):
+        print("stability: --background-load needs sysbench (scripts/setup.sh installs it)", file=sys.stderr)
+        return 3
+    args.reports_dir.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for i in range(1, args.runs + 1):
+        runs.append(one_run(args.reports_dir / f"run-{i}", args.pytest_args, args.background_load))
+        print(f"stability: run {i}/{args.runs}: exit {runs[-1]['exit']}, {runs[-1]['duration_s']:.0f} s", flush=True)
+    result = {"background_load": " ".join(BACKGROUND) if args.background_load else None, "runs": runs,
+              "comparison": compare(runs)}
+    (args.reports_dir / "stability.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.reports_dir / "stability.md").write_text(markdown(result, args.background_load))
+    print((args.reports_dir / "stability.md").read_text())
+    return 1 if result["comparison"]["flips"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
