@@ -142,6 +142,9 @@ class Api(Strict):
     tls: bool = Field(False, description="true: Strict-Transport-Security is required too")
     tenant_users: dict[Slug, Email] = Field({}, description="a user of each of two or more tenants")
     resources: tuple[UrlPath, ...] = Field((), description='GET -> {"items": [{"id", ...}]}, GET <path>/<id>')
+    static_paths: tuple[UrlPath, ...] = Field(
+        (), description="static assets the gateway serves: each with its type, a day or more of Cache-Control, "
+                        "the security headers, and gzip for text")
     role_users: dict[Slug, Email] = Field({}, description="role -> a user of `tenant` with that role")
     method_roles: dict[Literal["GET", "POST", "PATCH", "DELETE"], tuple[Slug, ...]] = Field(
         {}, description="method -> the roles allowed to send it to `probe_path`; any other gets 403")

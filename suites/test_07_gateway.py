@@ -1,11 +1,14 @@
 """Gateway: security headers, version hiding, login and API rate limits and CORS, seen from a client."""
 
+import mimetypes
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+
+from fixtures.targets import security_headers
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +136,39 @@ def test_api_rate_limited(stack, gateway_url):
     time.sleep(api.api_burst / api.api_rate_per_s + 1)
     after = requests.get(url, headers=auth, timeout=10).status_code
     assert after == 200, f"gateway: expected the token accepted again after the window, found {after}"
+
+
+TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+DAY_S = 86400
+GZIP_WORTH = 256  # bytes: below this, gzip's header costs more than it saves
+
+
+@pytest.mark.control("GW-06", severity="medium", claims=["Z4", "P4"])
+def test_static_asset_cached_and_guarded(stack, gateway_url, http, static_path):
+    """A static asset comes with its content type, a day or more of Cache-Control, every security header, and gzip.
+
+    Rationale: assets without Cache-Control are fetched again on every page, which a Pi's
+    SD card and a phone's data plan both pay for; nginx drops every server-level
+    `add_header` in a `location` that adds its own, so the asset route is where the
+    security headers quietly go missing; and text sent uncompressed is three times larger.
+
+    Fix: In the asset `location`, `add_header Cache-Control "public, max-age=31536000, immutable" always;`
+    and repeat each security header there; `gzip_types text/css application/javascript;`.
+
+    References: https://nginx.org/en/docs/http/ngx_http_headers_module.html#add_header; https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Cache-Control
+    """
+    response = http.get(gateway_url + static_path, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200, f"GET {static_path}: expected 200, found {response.status_code}"
+    found = response.headers.get("Content-Type", "").split(";")[0].strip()
+    expected = mimetypes.guess_type(static_path)[0]
+    problems = [f"Content-Type {found or 'none'} instead of {expected}"] if expected and found != expected else []
+    age = re.search(r"max-age=(\d+)", response.headers.get("Cache-Control", ""))
+    if not age or int(age.group(1)) < DAY_S:
+        problems.append(f"Cache-Control {response.headers.get('Cache-Control') or 'none'} instead of a max-age of "
+                        f"a day or more")
+    missing = [h for h in security_headers(stack.profile.api) if not response.headers.get(h)]
+    problems += [f"no {', '.join(missing)}"] if missing else []
+    if found.startswith(TEXT_TYPES) and len(response.content) >= GZIP_WORTH and \
+            response.headers.get("Content-Encoding") != "gzip":
+        problems.append(f"{len(response.content)} bytes of {found} sent without gzip")
+    assert not problems, f"GET {static_path}: {'; '.join(problems)}"

@@ -25,7 +25,7 @@ REFERENCE = tomllib.loads((COMPOSE / "conformance.toml").read_text())
 FREE_TEXT = ("load.db_setup", "load.db_queries", "api.probe_body.")
 # Values of a hostile class that are valid for some keys: (class, keys it is valid for).
 VALID = [("traversal", r"^env\."), ("absolute", r"^env\."), ("empty", r"^env\."),  # a variable may hold a path
-         ("absolute", r"(\.writable|_path|\.resources)$"),  # container paths and URL paths are absolute
+         ("absolute", r"(\.writable|_paths?|\.resources)$"),  # container paths and URL paths are absolute
          ("absolute", r"^backup\.(directory|backup|verify|restore|confirm|prune)$"),  # and so are commands
          ("fraction", r"^(budgets\.|faults\.|load\.spawn_rate$)"), ("huge", r"^budgets\."),  # finite and positive
          ("zero", r"^api\.(login|api)_(rate_per_s|burst)$")]  # 0: no rate limit promised

@@ -73,9 +73,9 @@ PHASES = {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("phase, signum", [("build", signal.SIGINT), ("boot", signal.SIGINT), ("boot", signal.SIGTERM),
-                                           ("controls", signal.SIGTERM), ("load", signal.SIGINT)],
-                         ids=["build-SIGINT", "boot-SIGINT", "boot-SIGTERM", "controls-SIGTERM", "load-SIGINT"])
+@pytest.mark.parametrize("phase, signum", [("build", signal.SIGINT), ("boot", signal.SIGTERM),
+                                           ("controls", signal.SIGINT), ("load", signal.SIGTERM)],
+                         ids=["build-SIGINT", "boot-SIGTERM", "controls-SIGINT", "load-SIGTERM"])
 def test_a_signal_in_each_phase_and_in_the_cleanup_leaves_nothing_behind(docker_client, tmp_path, phase, signum):
     """A signal while the run builds, boots, runs controls or runs the load, and another while it is taken down,
     leave no container, network, volume or secret of the run behind."""
