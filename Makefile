@@ -24,8 +24,10 @@ arm64: setup ## Build and run the stack for linux/arm64 (emulated on amd64, budg
 	  --junitxml=$(REPORTS)/arm64/junit.xml --html=$(REPORTS)/arm64/report.html --self-contained-html $(PYTEST_ARGS)
 
 stability: setup ## Five quiet runs, then three beside a sysbench thread on CPU 0: flips and budget spreads (about 30 min)
-	$(PY) -m infra_conformance.stability --runs 5 --reports-dir $(REPORTS)/stability -- $(PYTEST_ARGS)
-	$(PY) -m infra_conformance.stability --runs 3 --background-load --reports-dir $(REPORTS)/stability-loaded -- $(PYTEST_ARGS)
+	@status=0; \
+	$(PY) -m infra_conformance.stability --runs 5 --reports-dir $(REPORTS)/stability -- $(PYTEST_ARGS) || status=1; \
+	$(PY) -m infra_conformance.stability --runs 3 --background-load --reports-dir $(REPORTS)/stability-loaded \
+	  -- $(PYTEST_ARGS) || status=1; exit $$status
 
 # Three at a time where no budget is judged (on two cores: boots wait on the disk and the engine as much
 # as on the CPU); then the budget-judging runs alone, so that no verdict depends on what else the machine

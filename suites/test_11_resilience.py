@@ -13,7 +13,7 @@ import requests
 
 from fixtures.clients import answered, assert_login_works, create_probe_row, current_gateway_url
 from infra_conformance import leaks
-from infra_conformance.checksums import differences, table_checksums
+from infra_conformance.checksums import differences
 from infra_conformance.wait import WaitTimeout, wait_for
 
 AOF_WINDOW_S = 1.5  # appendfsync everysec promises what is older than a second; this waits out that window
@@ -223,7 +223,7 @@ def test_redis_killed_sessions_survive(stack, http):
 
 @pytest.mark.destructive
 @pytest.mark.control("RES-03", severity="high", claims=["N5", "Z2", "Z11"])
-def test_stack_stopped_and_started_keeps_its_data(stack, pg_admin_connect, http, record_property):
+def test_stack_stopped_and_started_keeps_its_data(stack, checksums_now, http, record_property):
     """The whole stack taken down (without its volumes) and up again: every table's rows unchanged, logins work.
 
     Rationale: an update, a reboot or `docker compose down` recreates every container. Data kept in a
@@ -239,12 +239,10 @@ def test_stack_stopped_and_started_keeps_its_data(stack, pg_admin_connect, http,
     api = stack.profile.api
     if api and api.probe_body and "POST" in api.method_roles:
         create_probe_row(stack, http)
-    with pg_admin_connect() as conn:
-        before = table_checksums(conn)
+    before = checksums_now()
     assert any(rows for rows, _ in before.values()), "the database holds no rows: there is nothing to compare"
     stack.recreate()
-    with pg_admin_connect() as conn:
-        after = table_checksums(conn)
+    after = checksums_now()
     changed = differences(before, after)
     record_property("rows_compared", sum(rows for rows, _ in before.values()))
     assert not changed, f"after down and up, expected every table unchanged, found {'; '.join(changed[:5])}"

@@ -15,7 +15,7 @@ import pytest
 
 from fixtures.clients import assert_login_works, create_probe_row
 from infra_conformance.backups import BackupTool
-from infra_conformance.checksums import differences, table_checksums
+from infra_conformance.checksums import differences
 from infra_conformance.errors import printable
 
 HEADER, FOOTER = b"-- PostgreSQL database dump\n", b"-- PostgreSQL database dump complete\n"
@@ -51,7 +51,7 @@ def _checksum_line(data: bytes, name: str) -> bytes:
 
 
 @pytest.mark.control("BAK-01", severity="critical", claims=["Z11", "P8", "L6"])
-def test_backup_is_whole_and_verified(backups, first_backup, pg_admin_connect):
+def test_backup_is_whole_and_verified(backups, first_backup, checksums_now):
     """A backup is a compressed pg_dump of every table, run to its end, with a matching SHA-256 file.
 
     Rationale: a backup is only found to be empty or cut short on the day it is needed. The suite makes
@@ -71,8 +71,7 @@ def test_backup_is_whole_and_verified(backups, first_backup, pg_admin_connect):
         pytest.fail(f"{path}: expected a whole gzip file, found {type(error).__name__}: {error}")
     assert dump.startswith(b"--\n" + HEADER), f"{path}: expected a pg_dump, found {dump[:60]!r}"
     assert FOOTER in dump[-600:], f"{path}: expected pg_dump's closing line, found a dump cut short"
-    with pg_admin_connect() as conn:
-        tables = list(table_checksums(conn))
+    tables = list(checksums_now())
     absent = [t for t in tables if f"CREATE TABLE {t} (".encode() not in dump]
     assert not absent, f"{path}: expected every table, found no {', '.join(absent[:5])}"
     recorded = backups.read(path + ".sha256")
@@ -145,7 +144,7 @@ def test_prune_keeps_what_retention_promises(backups):
 
 @pytest.mark.destructive  # the restore ends every connection to the database
 @pytest.mark.control("BAK-04", severity="high", claims=["Z11", "P8", "L6"])
-def test_restore_asks_and_keeps_a_safety_backup(backups, first_backup, pg_admin_connect):
+def test_restore_asks_and_keeps_a_safety_backup(backups, first_backup, checksums_now):
     """A restore without a yes changes nothing; with one, it first takes a safety backup that verifies.
 
     Rationale: a restore replaces the live database. Run by mistake, or with the wrong file, it must be
@@ -157,12 +156,10 @@ def test_restore_asks_and_keeps_a_safety_backup(backups, first_backup, pg_admin_
     References: https://www.postgresql.org/docs/current/app-pgrestore.html
     """
     path, _ = first_backup
-    with pg_admin_connect() as conn:
-        before = table_checksums(conn)
+    before = checksums_now()
     files = backups.files()
     refused = backups.restore(path, confirmed=False)
-    with pg_admin_connect() as conn:
-        unchanged = differences(before, table_checksums(conn))
+    unchanged = differences(before, checksums_now())
     assert refused.returncode != 0, "restore without a yes: expected a refusal, found exit 0"
     assert not unchanged, f"restore without a yes: expected nothing changed, found {'; '.join(unchanged[:3])}"
     assert backups.files() == files, "restore without a yes: expected no new file, found one"
@@ -177,7 +174,7 @@ def test_restore_asks_and_keeps_a_safety_backup(backups, first_backup, pg_admin_
 
 @pytest.mark.destructive
 @pytest.mark.control("BAK-05", severity="critical", claims=["Z11", "P8", "L6"])
-def test_round_trip_into_a_fresh_stack(stack, backups, pg_admin_connect, http, record_property):
+def test_round_trip_into_a_fresh_stack(stack, backups, checksums_now, http, record_property):
     """A backup restored after the database's volume is lost gives every table back, row for row.
 
     Rationale: the backup that matters is the one restored onto a new disk. The suite writes a row, takes
@@ -192,18 +189,15 @@ def test_round_trip_into_a_fresh_stack(stack, backups, pg_admin_connect, http, r
     pg, api = stack.profile.postgres, stack.profile.api
     if api and api.probe_body and "POST" in api.method_roles:
         create_probe_row(stack, http)  # a row that the fresh stack's seed does not have
-    with pg_admin_connect() as conn:
-        before = table_checksums(conn)
+    before = checksums_now()
     path = backups.backup()
     stack.recreate(lose_volumes_of=pg.service)
-    with pg_admin_connect() as conn:
-        fresh = table_checksums(conn)
+    fresh = checksums_now()
     assert differences(before, fresh), "the fresh database already equals the backed-up one: nothing to prove"
     restored = backups.restore(path, confirmed=True)
     assert restored.returncode == 0, (f"restore --yes {path} into a fresh stack: expected exit 0, found "
                                       f"{restored.returncode}: {_said(restored)}")
-    with pg_admin_connect() as conn:
-        after = table_checksums(conn)
+    after = checksums_now()
     changed = differences(before, after)
     record_property("rows_compared", sum(rows for rows, _ in before.values()))
     assert not changed, f"after the round trip, expected every table as backed up, found {'; '.join(changed[:5])}"
