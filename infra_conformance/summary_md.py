@@ -26,6 +26,9 @@ def markdown(summary: dict) -> str:
     lines = [f"## Conformance: {title}", *(["", f"Platforms: {line}"] if (line := describe(summary)) else []),
              "", "| passed | failed | skipped |", "|---|---|---|",
              f"| {totals['passed']} | {totals['failed']} | {totals['skipped']} |"]
+    if summary.get("not_run"):
+        lines += ["", f"{summary['not_run']} selected controls did not run: the run ended early, so nothing is "
+                      "known of them."]
     failed = sorted((c for c in summary["controls"] if c["outcome"] == "failed"),
                     key=lambda c: (SEVERITIES.index(c["severity"]), c["id"], c["nodeid"]))
     if failed:

@@ -1,5 +1,6 @@
 """Bad input gets one clear line and a non-zero exit, and leaves nothing behind."""
 
+import json
 import os
 import re
 import signal
@@ -110,5 +111,8 @@ def test_a_signal_in_each_phase_and_in_the_cleanup_leaves_nothing_behind(docker_
     assert not left, output[-2000:]
     assert not list(scratch.iterdir()), "the run's secrets folder is still there"
     assert "Traceback" not in output, output[-2000:]
+    summary = tmp_path / "reports" / "summary.json"
+    if summary.exists():  # an interrupted run never reads as passed
+        assert json.loads(summary.read_text())["verdict"] in ("incomplete", "no results", "failed"), output[-2000:]
 
 
