@@ -96,18 +96,25 @@ def test_a_signal_in_each_phase_and_in_the_cleanup_leaves_nothing_behind(docker_
                 reached.set()
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    assert reached.wait(timeout=300), f"the run never reached its {phase}: {''.join(lines[-20:])}"
-    os.killpg(suite.pid, signum)  # SIGINT: what a terminal's Ctrl-C sends to the whole group
-    time.sleep(1.5)
-    if suite.poll() is None:
-        os.kill(suite.pid, signum)  # again, while the cleanup runs
-    suite.wait(timeout=180)
-    reader.join(timeout=10)
-    output = "".join(lines)
+    try:
+        assert reached.wait(timeout=300), f"the run never reached its {phase}: {''.join(lines[-20:])}"
+        os.killpg(suite.pid, signum)  # SIGINT: what a terminal's Ctrl-C sends to the whole group
+        time.sleep(1.5)
+        if suite.poll() is None:
+            os.kill(suite.pid, signum)  # again, while the cleanup runs
+        suite.wait(timeout=180)
+    finally:
+        if suite.poll() is None:  # this test failed: let the run clean up as a Ctrl-C would
+            os.killpg(suite.pid, signal.SIGINT)
+            suite.wait(timeout=180)
+        reader.join(timeout=10)
+        output = "".join(lines)
+        named = re.search(r"project (conformance-[0-9a-f]{8})", output)
+        left = leftovers(docker_client, named.group(1), images=False) if named else []
+        if named:  # --keep-images: the run leaves them to this test
+            remove_project_images(docker_client, named.group(1))
     assert suite.returncode != 0, output[-2000:]
-    project = re.search(r"project (conformance-[0-9a-f]{8})", output).group(1)
-    left = leftovers(docker_client, project, images=False)
-    remove_project_images(docker_client, project)
+    assert named, output[-2000:]
     assert not left, output[-2000:]
     assert not list(scratch.iterdir()), "the run's secrets folder is still there"
     assert "Traceback" not in output, output[-2000:]
