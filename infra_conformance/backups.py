@@ -16,6 +16,12 @@ from infra_conformance.profile_ops import Backup
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,200}$")
 
 
+def last_words(done: subprocess.CompletedProcess) -> str:
+    """The last line a command printed (its error, or its answer), printable, for a message."""
+    lines = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
+    return printable(lines[-1] if lines else "nothing", 200, False)
+
+
 class BackupError(AssertionError):
     """A backup command failed or answered something unusable; the message says which and how."""
 
@@ -31,9 +37,7 @@ class BackupTool:
     def _checked(self, what: str, *args: str, stdin: bytes = b"") -> bytes:
         done = self.run(*args, stdin=stdin)
         if done.returncode:
-            said = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
-            raise BackupError(f"`{' '.join(args[:2])}` ({what}) ended with exit {done.returncode}: "
-                              f"{printable(said[-1] if said else '', 200, False)}")
+            raise BackupError(f"`{' '.join(args[:2])}` ({what}) ended with exit {done.returncode}: {last_words(done)}")
         return done.stdout
 
     def backup(self) -> str:

@@ -55,6 +55,7 @@ def banner(summary: dict, versions: dict) -> str:
     css = {"passed": "passed", "failed": "failed"}.get(verdict, "none")
     facts = [("stack", stack["name"]), ("architecture", stack["arch"]),
              ("Pi emulation", "on" if stack.get("pi_emulation") else "off"), ("platforms", platforms_line(summary)),
+             ("not run", f"{n} selected controls: the run ended early" if (n := summary.get("not_run")) else ""),
              *[(k, v) for k, v in versions.items() if v]]
     return (f'<div class="banner {css}"><h1>Conformance: {escape(verdict.upper())}</h1>'
             + "".join(f"<p><b>{escape(k)}</b>: {escape(str(v))}</p>" for k, v in facts if v) + "</div>")

@@ -5,7 +5,8 @@
 
 Each run is ``pytest suites`` with its own reports folder. With ``--background-load``, one sysbench CPU thread
 runs on CPU 0 for the whole of each run. A run either keeps every verdict or stops with the contention message
-(exit 3); a control whose verdict differs between completed runs is a flip. Writes ``stability.json`` and
+(exit 3); a control whose verdict differs between completed runs is a flip, and a run that ends any other way
+(bad input, a crash) is broken. Writes ``stability.json`` and
 ``stability.md`` in the reports folder.
 """
 
@@ -58,8 +59,11 @@ def compare(runs: list[dict]) -> dict:
     >>> found = compare([a, b, {**a, "budgets": {"p95": {"measured": 11.0}}}])
     >>> found["flips"], found["budgets"]["p95"]
     ({'X-01': ['passed', 'failed', 'passed']}, {'min': 10.0, 'median': 11.0, 'max': 12.0, 'spread_percent': 9.1})
+    >>> compare([{"exit": 4, "outcomes": {}, "budgets": {}}])["broken"]
+    [1]
     """
     completed = [run for run in runs if run["exit"] in (0, 1)]
+    broken = [i for i, run in enumerate(runs, 1) if run["exit"] not in (0, 1, 3)]  # bad input, a crash
     cases = sorted({case for run in completed for case in run["outcomes"]})
     flips = {case: seen for case in cases
              if len(set(seen := [run["outcomes"].get(case, "not run") for run in completed])) > 1}
@@ -70,7 +74,8 @@ def compare(runs: list[dict]) -> dict:
         spread = max(abs(v - middle) for v in values) / middle * 100 if middle else float("inf")
         budgets[name] = {"min": min(values), "median": middle, "max": max(values),
                          "spread_percent": round(spread, 1)}
-    return {"completed": len(completed), "stopped": len(runs) - len(completed), "flips": flips, "budgets": budgets}
+    return {"completed": len(completed), "stopped": sum(run["exit"] == 3 for run in runs), "broken": broken,
+            "flips": flips, "budgets": budgets}
 
 
 def markdown(result: dict, background: bool) -> str:
@@ -81,7 +86,8 @@ def markdown(result: dict, background: bool) -> str:
         contention = run["stopped"] or (run["budgets"].get("API p95") or {}).get("contention") or ""
         lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {run['duration_s']:.0f} s | {contention} |")
     found = result["comparison"]
-    lines += ["", f"Completed runs: {found['completed']}; stopped as an environment problem: {found['stopped']}.",
+    lines += ["", f"Completed runs: {found['completed']}; stopped as an environment problem: {found['stopped']}; "
+              f"broken (bad input or a crash, so no evidence): {len(found['broken'])}.",
               "", "Flips: " + (", ".join(f"{case} {seen}" for case, seen in found["flips"].items()) or "none"), "",
               "| budget | min | median | max | spread around the median |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {b['min']:g} | {b['median']:g} | {b['max']:g} | ±{b['spread_percent']:g} % |"
@@ -109,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     (args.reports_dir / "stability.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.reports_dir / "stability.md").write_text(markdown(result, args.background_load))
     print((args.reports_dir / "stability.md").read_text())
-    return 1 if result["comparison"]["flips"] else 0
+    found = result["comparison"]
+    if found["broken"]:
+        print(f"stability: run {', '.join(map(str, found['broken']))} ended with neither a verdict nor the contention "
+              f"message; see {args.reports_dir}", file=sys.stderr)
+    # Flips fail; so do broken runs, and a quiet campaign in which no run reached a verdict: no evidence is no pass.
+    return 1 if found["flips"] or found["broken"] or not (found["completed"] or args.background_load) else 0
 
 
 if __name__ == "__main__":

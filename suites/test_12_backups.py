@@ -14,9 +14,8 @@ import zlib
 import pytest
 
 from fixtures.clients import assert_login_works, create_probe_row
-from infra_conformance.backups import BackupTool
+from infra_conformance.backups import BackupTool, last_words
 from infra_conformance.checksums import differences
-from infra_conformance.errors import printable
 
 HEADER, FOOTER = b"-- PostgreSQL database dump\n", b"-- PostgreSQL database dump complete\n"
 DAY_S = 86400
@@ -38,12 +37,6 @@ def first_backup(backups) -> tuple[str, bytes]:
 
 def _name(path: str) -> str:
     return path.rpartition("/")[2]
-
-
-def _said(done) -> str:
-    """The last line a command printed, for a message."""
-    lines = (done.stderr or done.stdout).decode(errors="replace").strip().splitlines()
-    return printable(lines[-1] if lines else "nothing", 200, False)
 
 
 def _checksum_line(data: bytes, name: str) -> bytes:
@@ -79,7 +72,7 @@ def test_backup_is_whole_and_verified(backups, first_backup, checksums_now):
         f"{path}.sha256: expected the backup's SHA-256, found {recorded[:80]!r}")
     verified = backups.verify(path)
     assert verified.returncode == 0, (f"verify {path}: expected exit 0 for an intact backup, found "
-                                      f"{verified.returncode}: {_said(verified)}")
+                                      f"{verified.returncode}: {last_words(verified)}")
 
 
 DAMAGE = {  # (the file, what its checksum file describes)
@@ -164,7 +157,7 @@ def test_restore_asks_and_keeps_a_safety_backup(backups, first_backup, checksums
     assert not unchanged, f"restore without a yes: expected nothing changed, found {'; '.join(unchanged[:3])}"
     assert backups.files() == files, "restore without a yes: expected no new file, found one"
     done = backups.restore(path, confirmed=True)
-    assert done.returncode == 0, f"restore --yes {path}: expected exit 0, found {done.returncode}: {_said(done)}"
+    assert done.returncode == 0, f"restore --yes {path}: expected exit 0, found {done.returncode}: {last_words(done)}"
     new = sorted(name for name in backups.files() - files if not name.endswith(".sha256"))
     assert new, "restore: expected a safety backup of the database it replaced, found no new backup"
     folder = backups.spec.directory.rstrip("/")
@@ -196,7 +189,7 @@ def test_round_trip_into_a_fresh_stack(stack, backups, checksums_now, http, reco
     assert differences(before, fresh), "the fresh database already equals the backed-up one: nothing to prove"
     restored = backups.restore(path, confirmed=True)
     assert restored.returncode == 0, (f"restore --yes {path} into a fresh stack: expected exit 0, found "
-                                      f"{restored.returncode}: {_said(restored)}")
+                                      f"{restored.returncode}: {last_words(restored)}")
     after = checksums_now()
     changed = differences(before, after)
     record_property("rows_compared", sum(rows for rows, _ in before.values()))
