@@ -24,7 +24,7 @@ def _param(mutant: Path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", [_param(m) for m in MUTANTS])
-def test_mutant_is_killed(mutant, run_suite, mutant_results, docker_client):
+def test_mutant_is_killed(mutant, run_suite, run_judged, mutant_results, docker_client):
     spec = tomllib.loads((mutant / "mutant.toml").read_text())
     overlays = [arg for name in spec["overlays"] for arg in ("--compose-file", str(mutant / name))]
     # The load run, the kill-and-restart controls and Pi emulation cost time; a mutant opts into them.
@@ -39,7 +39,8 @@ def test_mutant_is_killed(mutant, run_suite, mutant_results, docker_client):
     targets = sorted({case.split("[")[0] for case in spec["expect_failed"]} | set(SMOKE))
     selection += ["--control", ",".join(targets)]
     try:
-        run = run_suite(*overlays, *selection, *overrides, env=env, timeout_s=1800)
+        run = (run_judged if spec.get("load") else run_suite)(*overlays, *selection, *overrides, env=env,
+                                                               timeout_s=1800)
     finally:
         for tag in spec.get("remove_images", []):  # tags the mutant's own overlay created
             with contextlib.suppress(docker.errors.ImageNotFound):
