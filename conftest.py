@@ -6,6 +6,7 @@ pytest_plugins = [
     "fixtures.options",
     "fixtures.exits",
     "fixtures.controls",
+    "fixtures.shared",
     "fixtures.run",
     "fixtures.stack",
     "fixtures.targets",

@@ -1,14 +1,16 @@
-"""A compose project that is already up: its compose files and its secrets folder, read from its containers."""
+"""A compose project that is already up: its compose files, secrets folder and variables, found from its containers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
 
 from infra_conformance.compose import project_filter
 from infra_conformance.errors import UsageProblem
+from infra_conformance.runfiles import ENV_FILE
 
 CONFIG_FILES_LABEL = "com.docker.compose.project.config_files"
 
@@ -20,6 +22,7 @@ class Running:
     project: str
     compose_files: tuple[str, ...]
     secrets_dir: Path | None
+    env: dict[str, str] = field(default_factory=dict)  # the variables the suite started it with, where it kept them
 
 
 def find(client: docker.DockerClient, project: str) -> Running:
@@ -36,4 +39,7 @@ def find(client: docker.DockerClient, project: str) -> Running:
                if m.get("Destination", "").startswith("/run/secrets/")}
     if len(folders) > 1:
         raise UsageProblem(f"--reuse-stack {project}: its secrets come from {len(folders)} folders, not one")
-    return Running(project, files, folders.pop() if folders else None)
+    secrets_dir = folders.pop() if folders else None
+    kept = secrets_dir.parent / ENV_FILE if secrets_dir else None
+    env = json.loads(kept.read_text()) if kept and kept.is_file() else {}
+    return Running(project, files, secrets_dir, env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -12,6 +13,7 @@ import yaml
 from infra_conformance.profile import Profile
 
 ACCESS_NETWORK = "conformance-access"
+ENV_FILE = "compose-env.json"  # in the run's folder, beside secrets/: the variables compose started the stack with
 SECRET_MODE = 0o444  # bind mounts keep the host's mode, and the services run as other users
 
 
@@ -32,6 +34,16 @@ def write_secrets(names, folder: Path) -> Path:
             handle.write(secrets.token_urlsafe(24))
         os.chmod(folder / name, SECRET_MODE)
     return folder
+
+
+def write_compose_env(env: dict[str, str], directory: Path) -> Path:
+    """Keep the variables compose starts the stack with (paths, tags and the Pi emulation's limits; no secret),
+    so that a later run that reuses the stack reads its configuration the same way."""
+    path = directory / ENV_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        json.dump(env, handle)
+    return path
 
 
 def free_port() -> int:
