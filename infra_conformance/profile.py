@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from infra_conformance.errors import printable
 from infra_conformance.platforms import PLATFORMS
-from infra_conformance.profile_ops import Backup, Faults
+from infra_conformance.profile_ops import Backup, Faults, Tls
 from infra_conformance.profile_types import (
     REDIS_UNITS,
     TABLE_PRIVILEGES,
@@ -139,7 +139,7 @@ class Api(Strict):
         (), description="the only origins that get Access-Control-Allow-Origin")
     login_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's login limit (0: none promised)")
     login_burst: int = Field(0, ge=0, le=10000, description="the burst allowed past that rate")
-    tls: bool = Field(False, description="true: Strict-Transport-Security is required too")
+    tls: Tls | None = Field(None, description="the gateway terminates TLS (GW-07); none: plain HTTP only")
     tenant_users: dict[Slug, Email] = Field({}, description="a user of each of two or more tenants")
     resources: tuple[UrlPath, ...] = Field((), description='GET -> {"items": [{"id", ...}]}, GET <path>/<id>')
     static_paths: tuple[UrlPath, ...] = Field(
@@ -240,6 +240,9 @@ class Profile(Strict):
                     yield f"{section}.{key}", value
         for variable, name in (self.load.secrets_env if self.load else {}).items():
             yield f"load.secrets_env.{variable}", name
+        if self.api and self.api.tls:
+            yield "api.tls.cert_secret", self.api.tls.cert_secret
+            yield "api.tls.key_secret", self.api.tls.key_secret
 
     @property
     def name(self) -> str:

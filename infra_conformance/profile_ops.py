@@ -1,4 +1,4 @@
-"""The profile's operational promises: how the stack rides out faults, and its backup commands."""
+"""The profile's operational promises: how the stack rides out faults, its backup commands, and its gateway's TLS."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from infra_conformance.profile_types import ContainerPath, Name, Positive, Strict
+from infra_conformance.profile_types import ContainerPath, Name, Port, Positive, Strict
 
 
 def _no_parent(value: str) -> str:
@@ -35,3 +35,12 @@ class Backup(Strict):
     confirm: Command = Field(("--yes",), description="added to `restore` to answer its question yes")
     prune: Command = Field(description="removes the backups older than `retention_days` and keeps the rest")
     retention_days: int = Field(ge=1, le=3650, description="the age in days at which `prune` removes a backup")
+
+
+class Tls(Strict):
+    port: Port = Field(description="the gateway's container port that terminates TLS")
+    cert_secret: Name = Field(description="the secret the suite fills with this run's self-signed certificate (PEM, "
+                                          "for 127.0.0.1 and localhost)")
+    key_secret: Name = Field(description="the secret the suite fills with that certificate's private key (PEM)")
+    hsts_min_age_s: int = Field(15552000, ge=0, le=63072000,
+                                description="the least Strict-Transport-Security max-age accepted (180 days)")

@@ -17,8 +17,9 @@ ENV_FILE = "compose-env.json"  # in the run's folder, beside secrets/: the varia
 SECRET_MODE = 0o444  # bind mounts keep the host's mode, and the services run as other users
 
 
-def write_secrets(names, folder: Path) -> Path:
-    """Generate each secret into ``folder`` (created 0700), one value per file, never outside it.
+def write_secrets(names, folder: Path, given: dict[str, str] | None = None) -> Path:
+    """Generate each secret into ``folder`` (created 0700), one value per file, never outside it; a name in
+    ``given`` gets that value instead (the gateway's certificate and key, made for this run).
 
     Each file is created exclusively, without following links, with mode 0600 while it is
     written; then made read-only for the containers' users (compose bind-mounts file
@@ -31,7 +32,7 @@ def write_secrets(names, folder: Path) -> Path:
             raise ValueError(f"secret name {name!r} is not a plain file name")
         descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(24))
+            handle.write((given or {}).get(name) or secrets.token_urlsafe(24))
         os.chmod(folder / name, SECRET_MODE)
     return folder
 

@@ -1,7 +1,9 @@
-"""Gateway: security headers, version hiding, login and API rate limits and CORS, seen from a client."""
+"""Gateway: security headers, version hiding, login and API rate limits, CORS, static assets and TLS, seen from a
+client."""
 
 import mimetypes
 import re
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,6 +11,7 @@ import pytest
 import requests
 
 from fixtures.targets import security_headers
+from infra_conformance import tls
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +175,50 @@ def test_static_asset_cached_and_guarded(stack, gateway_url, http, static_path):
             response.headers.get("Content-Encoding") != "gzip":
         problems.append(f"{len(response.content)} bytes of {found} sent without gzip")
     assert not problems, f"GET {static_path}: {'; '.join(problems)}"
+
+
+OLD_TLS = ssl.TLSVersion.TLSv1_1
+MODERN_TLS = ("TLSv1.2", "TLSv1.3")
+
+
+@pytest.mark.control("GW-07", severity="high", claims=["Z4", "P4"])
+def test_tls_with_hsts(stack, gateway_url, http):
+    """The gateway serves TLS 1.2 or later with this run's certificate, refuses TLS 1.1, and sends HSTS over TLS only.
+
+    Rationale: on a home network or a shared Wi-Fi, plain HTTP shows every password and
+    token to anyone on the path. TLS 1.0 and 1.1 have known attacks and are no longer
+    supported by browsers. HSTS tells a browser to use TLS for the host from then on, so a
+    downgrade to HTTP cannot be forced; sent over plain HTTP it means nothing (RFC 6797).
+    The suite makes a self-signed certificate for each run and fills the profile's
+    secrets with it, so the check verifies against that certificate and nothing else.
+
+    Fix: `listen 8443 ssl;` with `ssl_protocols TLSv1.2 TLSv1.3;`, and
+    `add_header Strict-Transport-Security $hsts always;` where `map $scheme $hsts` gives
+    `max-age=31536000; includeSubDomains` for https and nothing for http (repeat it in
+    every location that adds headers).
+
+    References: https://nginx.org/en/docs/http/configuring_https_servers.html; https://www.rfc-editor.org/rfc/rfc6797; https://ssl-config.mozilla.org/
+    """
+    api = stack.profile.api
+    if api.tls is None:
+        pytest.skip("the profile has no [api.tls] section")
+    port = stack.port(api.gateway_service, api.tls.port)
+    cafile = str(stack.secrets_dir / api.tls.cert_secret)
+    try:
+        version = tls.negotiated(port, cafile)
+        old_accepted = tls.accepts(port, OLD_TLS)
+    except ssl.SSLCertVerificationError as error:
+        pytest.fail(f"gateway TLS on port {api.tls.port}: not this run's certificate ({error.verify_message})")
+    except (OSError, tls.TlsError) as error:
+        pytest.fail(f"gateway TLS on port {api.tls.port}: no verdict: {error}")
+    problems = [f"negotiated {version}, expected TLS 1.2 or later"] if version not in MODERN_TLS else []
+    problems += [f"accepted a {OLD_TLS.name} handshake"] if old_accepted else []
+    for path in ("/healthz", "/api/", *api.static_paths):
+        found = http.get(f"https://127.0.0.1:{port}{path}", verify=cafile).headers.get("Strict-Transport-Security")
+        age = re.search(r"max-age=(\d+)", found or "")
+        if not age or int(age.group(1)) < api.tls.hsts_min_age_s:
+            problems.append(f"{path} over TLS: Strict-Transport-Security {found or 'none'}, expected a max-age of "
+                            f"{api.tls.hsts_min_age_s} s or more")
+    if plain := http.get(gateway_url + "/healthz").headers.get("Strict-Transport-Security"):
+        problems.append(f"/healthz over plain HTTP: Strict-Transport-Security {plain}, which belongs on TLS only")
+    assert not problems, f"gateway TLS: {'; '.join(problems)}"

@@ -1,0 +1,74 @@
+"""The run's certificate and the TLS probe, against a real TLS server in a thread (no Docker)."""
+
+import socket
+import ssl
+import threading
+
+import pytest
+
+from infra_conformance import runfiles, tls
+from infra_conformance.certificates import self_signed
+
+
+@pytest.fixture
+def files(tmp_path):
+    cert, key = self_signed()
+    folder = runfiles.write_secrets(["cert", "key", "other"], tmp_path / "secrets", {"cert": cert, "key": key})
+    return folder / "cert", folder / "key"
+
+
+@pytest.fixture
+def serve(files):
+    """``serve(minimum, ciphers)``: the port of a server that completes handshakes until the test ends."""
+    listeners = []
+
+    def start(minimum: ssl.TLSVersion, ciphers: str = "DEFAULT") -> int:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*files)
+        context.set_ciphers(ciphers)
+        context.minimum_version = minimum
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def accept():
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                try:
+                    context.wrap_socket(connection, server_side=True).close()
+                except (ssl.SSLError, OSError):
+                    connection.close()
+        threading.Thread(target=accept, daemon=True).start()
+        return listener.getsockname()[1]
+    yield start
+    for listener in listeners:
+        listener.close()
+
+
+def test_the_certificate_is_fresh_and_only_its_secret_differs(files):
+    cert, key = files
+    assert cert.read_text() != self_signed()[0]
+    assert key.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert len((cert.parent / "other").read_text()) == 32  # the others are still random tokens
+
+
+def test_a_modern_server_is_verified_and_refuses_tls_1_1(serve, files):
+    port = serve(ssl.TLSVersion.TLSv1_2)
+    assert tls.negotiated(port, str(files[0])) in ("TLSv1.2", "TLSv1.3")
+    assert tls.accepts(port, ssl.TLSVersion.TLSv1_1) is False
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
+def test_a_server_that_allows_tls_1_1_is_caught(serve):
+    port = serve(ssl.TLSVersion.TLSv1, "DEFAULT:@SECLEVEL=0")
+    assert tls.accepts(port, ssl.TLSVersion.TLSv1_1) is True
+
+
+def test_another_certificate_is_not_trusted(serve, tmp_path):
+    port = serve(ssl.TLSVersion.TLSv1_2)
+    stranger = tmp_path / "stranger.pem"
+    stranger.write_text(self_signed()[0])
+    with pytest.raises(ssl.SSLCertVerificationError):
+        tls.negotiated(port, str(stranger))
