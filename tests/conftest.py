@@ -70,11 +70,13 @@ def run_suite(tmp_path, docker_client):
         reports = tmp_path / f"reports-{next(runs)}"  # unique even when two runs start at once
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
                 "--reports-dir", str(reports), *(["--keep-images"] if keep_images else []), *args]
-        done = _run_to_the_end(argv, timeout_s, {**os.environ, **(env or {})})
-        summary_path = reports / "summary.json"
-        summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
-        if summary and summary["stack"]["project"]:
-            projects.append((summary["stack"]["project"], keep_images))
+        try:
+            done = _run_to_the_end(argv, timeout_s, {**os.environ, **(env or {})})
+        finally:  # a run cut short by Ctrl-C of `make test` still writes its summary: its images go too
+            summary_path = reports / "summary.json"
+            summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+            if summary and summary["stack"]["project"]:
+                projects.append((summary["stack"]["project"], keep_images))
         return Run(done.returncode, done.stdout + done.stderr, summary, reports)
 
     yield run
