@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import docker
 
-from infra_conformance.compose import PROJECT_LABEL, SERVICE_LABEL, SUITE_LABEL
+from infra_conformance import signals
+from infra_conformance.compose import PROJECT_LABEL, SERVICE_LABEL, SUITE_LABEL, Compose, ComposeError
 from infra_conformance.errors import EnvironmentProblem, printable
 
 
@@ -52,6 +53,32 @@ def sweep(client: docker.DockerClient, project: str) -> list[str]:
             except docker.errors.APIError as error:
                 errors.append(f"{kind[:-1]} {item.name}: {error.explanation or error}")
     return errors
+
+
+def take_down(runner: Compose, client: docker.DockerClient, commands: list[list[str]], built: list[str],
+              keep_images: bool) -> str | None:
+    """Run the cleanup ``commands`` (``down -v``), remove by label whatever is left, then the images the run
+    built, with signals held off; one line when objects of the project are still there, else None."""
+    with signals.ignored():
+        problems = []
+        for args in commands:
+            try:
+                runner.run(*args, timeout_s=180)
+            except ComposeError as error:
+                problems.append(f"`docker compose {args[0]}`: {error}")
+        problems += sweep(client, runner.project)
+        if not keep_images:
+            problems += remove_images(client, built)
+    if problems and any(labelled(client, runner.project).values()):
+        return (f"conformance: cleanup of project {runner.project} left objects behind: "
+                f"{printable('; '.join(problems), 300, False)}")
+    return None
+
+
+def kept(project: str) -> str:
+    """What --keep-stack leaves, and how to use and end it."""
+    return (f"--keep-stack: project {project} left running; check it again with --reuse-stack {project}, remove it "
+            f"with docker compose -p {project} down -v")
 
 
 def remove_images(client: docker.DockerClient, references) -> list[str]:
