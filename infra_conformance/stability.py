@@ -6,7 +6,7 @@
 Each run is ``pytest suites`` with its own reports folder. With ``--background-load``, one sysbench CPU thread
 runs on CPU 0 for the whole of each run. A run either keeps every verdict or stops with the contention message
 (exit 3); a control whose verdict differs between completed runs is a flip, and a run that ends any other way
-(bad input, a crash) is broken. Writes ``stability.json`` and
+(bad input, a crash, an exit 3 without that message) is broken. Writes ``stability.json`` and
 ``stability.md`` in the reports folder.
 """
 
@@ -47,6 +47,11 @@ def one_run(folder: Path, extra: list[str], background: bool) -> dict:
                         for b in summary.get("budgets", [])}}
 
 
+def _stopped(run: dict) -> bool:
+    """Ended by the contention message: exit 3 for another reason (no engine, a port in use) is no evidence."""
+    return run["exit"] == 3 and bool(run.get("stopped"))
+
+
 def _case(control: dict) -> str:
     return control["id"] + (f"[{control['case']}]" if control["case"] else "")
 
@@ -61,9 +66,12 @@ def compare(runs: list[dict]) -> dict:
     ({'X-01': ['passed', 'failed', 'passed']}, {'min': 10.0, 'median': 11.0, 'max': 12.0, 'spread_percent': 9.1})
     >>> compare([{"exit": 4, "outcomes": {}, "budgets": {}}])["broken"]
     [1]
+    >>> compare([{"exit": 3, "stopped": None, "outcomes": {}, "budgets": {}}])["broken"]  # no engine, say
+    [1]
     """
     completed = [run for run in runs if run["exit"] in (0, 1)]
-    broken = [i for i, run in enumerate(runs, 1) if run["exit"] not in (0, 1, 3)]  # bad input, a crash
+    stopped = [run for run in runs if _stopped(run)]
+    broken = [i for i, run in enumerate(runs, 1) if run["exit"] not in (0, 1) and not _stopped(run)]
     cases = sorted({case for run in completed for case in run["outcomes"]})
     flips = {case: seen for case in cases
              if len(set(seen := [run["outcomes"].get(case, "not run") for run in completed])) > 1}
@@ -74,7 +82,7 @@ def compare(runs: list[dict]) -> dict:
         spread = max(abs(v - middle) for v in values) / middle * 100 if middle else float("inf")
         budgets[name] = {"min": min(values), "median": middle, "max": max(values),
                          "spread_percent": round(spread, 1)}
-    return {"completed": len(completed), "stopped": sum(run["exit"] == 3 for run in runs), "broken": broken,
+    return {"completed": len(completed), "stopped": len(stopped), "broken": broken,
             "flips": flips, "budgets": budgets}
 
 
@@ -87,7 +95,7 @@ def markdown(result: dict, background: bool) -> str:
         lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {run['duration_s']:.0f} s | {contention} |")
     found = result["comparison"]
     lines += ["", f"Completed runs: {found['completed']}; stopped as an environment problem: {found['stopped']}; "
-              f"broken (bad input or a crash, so no evidence): {len(found['broken'])}.",
+              f"broken (bad input, a crash or another exit 3, so no evidence): {len(found['broken'])}.",
               "", "Flips: " + (", ".join(f"{case} {seen}" for case, seen in found["flips"].items()) or "none"), "",
               "| budget | min | median | max | spread around the median |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {b['min']:g} | {b['median']:g} | {b['max']:g} | ±{b['spread_percent']:g} % |"
