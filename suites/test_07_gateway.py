@@ -52,6 +52,7 @@ def test_version_hidden(gateway_response):
     assert not revealing, f"gateway: expected a Server header without a version, found {revealing}"
 
 
+@pytest.mark.floods  # every other login from this address gets 429 meanwhile
 @pytest.mark.control("GW-03", severity="high", claims=["P4", "Z4", "Z10"])
 def test_login_rate_limited(stack, gateway_url):
     """Login answers 429 past the configured rate and burst, and works again after the window.

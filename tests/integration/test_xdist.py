@@ -20,18 +20,19 @@ def test_two_workers_share_one_stack(run_suite, docker_client, tmp_path):
     watcher = threading.Thread(target=lambda: created.extend(events), daemon=True)
     watcher.start()
     try:
-        run = run_suite("-n", "2", "--compose-file", str(overlay), "--control", "CTR-*,NET-*,API-01,RES-03,BUD-01")
+        run = run_suite("-n", "2", "--compose-file", str(overlay), "--control",
+                        "CTR-*,NET-*,API-01,GW-04,GW-05,GW-03,RES-03,BUD-01")
     finally:
         events.close()
         watcher.join(timeout=10)
 
     assert run.returncode == 4, run.tail()
-    assert ("conformance: -n shares one stack between its workers, so 2 controls that need it alone did not run "
-            "(BUD-01, RES-03); run them without -n: pytest -m 'destructive or pi'") in run.output
+    assert ("conformance: -n shares one stack between its workers, so 3 controls that need it alone did not run "
+            "(BUD-01, GW-03, RES-03); run them without -n: pytest -m 'destructive or pi or floods'") in run.output
     summary = run.summary
-    assert summary["verdict"] == "incomplete" and summary["not_run"] == 2, summary["totals"]
+    assert summary["verdict"] == "incomplete" and summary["not_run"] == 3, summary["totals"]
     assert summary["totals"]["failed"] == 0 and summary["totals"]["skipped"] == 0, summary["totals"]
-    assert {c["id"] for c in summary["controls"]} >= {"CTR-01", "CTR-11", "NET-01", "API-01"}
+    assert {c["id"] for c in summary["controls"]} >= {"CTR-01", "CTR-11", "NET-01", "API-01", "GW-04", "GW-05"}
     assert summary["stack"]["startup_s"].keys() == {"postgres", "redis", "api", "gateway"}
     projects = [event["Actor"]["Attributes"]["com.docker.compose.project"] for event in created]
     assert projects == [summary["stack"]["project"]] * 4, projects  # one boot: four containers, one project
