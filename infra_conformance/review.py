@@ -11,6 +11,7 @@ from itertools import groupby
 from infra_conformance.budgets import describe
 from infra_conformance.controls import SEVERITIES
 from infra_conformance.platforms import describe as platforms_line
+from infra_conformance.summary_md import not_run
 
 AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "ARCH": "Architecture", "PG": "PostgreSQL",
          "RLS": "Row-level security", "RDS": "Redis", "API": "API", "GW": "Gateway", "RES": "Resilience",
@@ -55,7 +56,7 @@ def banner(summary: dict, versions: dict) -> str:
     css = {"passed": "passed", "failed": "failed"}.get(verdict, "none")
     facts = [("stack", stack["name"]), ("architecture", stack["arch"]),
              ("Pi emulation", "on" if stack.get("pi_emulation") else "off"), ("platforms", platforms_line(summary)),
-             ("not run", f"{n} selected controls: the run ended early" if (n := summary.get("not_run")) else ""),
+             ("not run", not_run(summary).replace(" did not run:", ":")),
              *[(k, v) for k, v in versions.items() if v]]
     return (f'<div class="banner {css}"><h1>Conformance: {escape(verdict.upper())}</h1>'
             + "".join(f"<p><b>{escape(k)}</b>: {escape(str(v))}</p>" for k, v in facts if v) + "</div>")

@@ -13,6 +13,21 @@ def _cell(text) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
+def not_run(summary: dict) -> str:
+    """Why selected controls have no result: ``-n`` left them out, or the run ended early; '' when all ran.
+
+    >>> not_run({"not_run": 3, "left_out": {"ids": ["GW-03"], "cases": 1}})
+    '3 selected controls did not run: -n left out GW-03, which need the stack alone; the run ended early'
+    >>> not_run({"not_run": 0})
+    ''
+    """
+    count = summary.get("not_run") or 0
+    left_out = summary.get("left_out") or {"ids": [], "cases": 0}
+    reasons = [f"-n left out {', '.join(left_out['ids'])}, which need the stack alone"] if left_out["ids"] else []
+    reasons += ["the run ended early"] if count > left_out["cases"] else []
+    return f"{count} selected controls did not run: {'; '.join(reasons)}" if count else ""
+
+
 def markdown(summary: dict) -> str:
     """The summary as Markdown, cut to well under GitHub's limit.
 
@@ -26,9 +41,8 @@ def markdown(summary: dict) -> str:
     lines = [f"## Conformance: {title}", *(["", f"Platforms: {line}"] if (line := describe(summary)) else []),
              "", "| passed | failed | skipped |", "|---|---|---|",
              f"| {totals['passed']} | {totals['failed']} | {totals['skipped']} |"]
-    if summary.get("not_run"):
-        lines += ["", f"{summary['not_run']} selected controls did not run: the run ended early, so nothing is "
-                      "known of them."]
+    if line := not_run(summary):
+        lines += ["", f"{line}, so nothing is known of them."]
     failed = sorted((c for c in summary["controls"] if c["outcome"] == "failed"),
                     key=lambda c: (SEVERITIES.index(c["severity"]), c["id"], c["nodeid"]))
     if failed:
