@@ -60,7 +60,7 @@ def test_idle_memory_within_budget(stack, record_budget):
     per_service = {}
     for container in stack.containers(all=False):
         service = service_of(container)
-        per_service[service] = per_service.get(service, 0) + memory_bytes(container.stats(stream=False))
+        per_service[service] = per_service.get(service, 0) + memory_bytes(container.stats(stream=False, one_shot=True))
     missing = sorted(set(stack.profile.services) - set(per_service))
     assert not missing, f"memory: no samples from {', '.join(missing)}: not running"
     zero = sorted(s for s, used in per_service.items() if used == 0)
