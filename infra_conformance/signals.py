@@ -6,11 +6,13 @@ import contextlib
 import signal
 
 STOPPING = (signal.SIGINT, signal.SIGTERM)
+_received: list[int] = []
 
 
 def _interrupt(signum, frame):
     """The first SIGINT or SIGTERM ends the run; any later one is ignored, so that it cannot cut short the
     reports, the cleanup, or pytest's own account of the interruption."""
+    _received.append(signum)
     for stopping in STOPPING:
         signal.signal(stopping, signal.SIG_IGN)
     raise KeyboardInterrupt(f"signal {signum}")
@@ -23,6 +25,13 @@ def install() -> dict:
     for stopping in STOPPING:
         signal.signal(stopping, _interrupt)
     return previous
+
+
+def uninstall(previous: dict) -> None:
+    """Put back the handlers from before ``install``; after a stop signal, keep ignoring them until the process
+    exits, so that a second Ctrl-C cannot interrupt pytest's own last cleanups either."""
+    if not _received:
+        restore(previous)
 
 
 def restore(previous: dict) -> None:

@@ -1,7 +1,12 @@
-"""Memory arithmetic, healthcheck commands and image pinning."""
+"""Memory arithmetic, healthcheck commands, image pinning and stop signals."""
+
+import os
+import signal
+import time
 
 import pytest
 
+from infra_conformance import signals
 from infra_conformance.images import base_images, unpinned
 from infra_conformance.measure import memory_bytes
 from infra_conformance.startup import healthcheck_argv
@@ -45,3 +50,21 @@ def test_base_images_resolve_args_and_skip_own_stages():
     dockerfile = ("ARG BASE=debian:bookworm-slim\nFROM ${BASE} AS build\nFROM build\n"
                   "FROM scratch\nFROM --platform=x nginx\n")
     assert base_images(dockerfile) == ["debian:bookworm-slim", "nginx"]
+
+
+def test_after_a_stop_signal_later_ones_stay_ignored_until_the_process_exits(monkeypatch):
+    """A second Ctrl-C during pytest's last cleanups printed a KeyboardInterrupt traceback."""
+    monkeypatch.setattr(signals, "_received", [])
+    before = signal.getsignal(signal.SIGINT)
+    previous = signals.install()
+    signals.uninstall(previous)
+    assert signal.getsignal(signal.SIGINT) is before  # no signal: the handlers are put back
+    previous = signals.install()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs between two bytecodes
+        signals.uninstall(previous)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signals.restore(previous)
