@@ -161,8 +161,8 @@ def test_healthcheck_defined_and_healthy(container, service):
     Rationale: without a healthcheck, dependants start against a service that is not
     ready and nothing notices when it stops answering.
 
-    Fix: Add a `healthcheck:` with `test: ["CMD", ...]`, `interval: 2s` and `retries`,
-    and fix what keeps it failing.
+    Fix: Add a `healthcheck:` with `test: ["CMD", ...]`, an `interval` of a few seconds
+    (each check costs CPU) and `retries`, and fix what keeps it failing.
 
     References: CIS Docker Benchmark v1.6.0 4.6; https://docs.docker.com/reference/compose-file/services/#healthcheck
     """
