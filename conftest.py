@@ -31,6 +31,9 @@ def pytest_addoption(parser):
                     help="override a profile key with a TOML value, e.g. postgres.min_version=16; repeatable")
     group.addoption("--control", action="append", default=[], metavar="IDS",
                     help="run only these controls: IDs or shell-style patterns, comma-separated, e.g. CTR-01,RLS-*")
+    group.addoption("--compose-profile", default=None, metavar="NAME",
+                    help="boot the stack with this compose profile (one of the profile's compose_profiles, e.g. "
+                         "dev, prod or test) and check what it promises (default: none, as `docker compose up`)")
     group.addoption("--allow-outside-paths", action="store_true",
                     help="let the profile name files outside the stack folder")
     group.addoption("--keep-stack", action="store_true",

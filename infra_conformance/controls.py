@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 SEVERITIES = ("critical", "high", "medium", "low")
-ID_PATTERN = re.compile(r"^(CTR|NET|ARCH|PG|RLS|RDS|API|GW|RES|BAK|BUD)-\d{2}$")
+ID_PATTERN = re.compile(r"^(CTR|NET|PRF|ARCH|PG|RLS|RDS|API|GW|RES|BAK|BUD)-\d{2}$")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,9 +10,8 @@ from pydantic import Field, model_validator
 from infra_conformance.errors import printable
 from infra_conformance.platforms import PLATFORMS
 from infra_conformance.profile_ops import Backup, Faults, Tls
+from infra_conformance.profile_stores import Postgres, Redis
 from infra_conformance.profile_types import (
-    REDIS_UNITS,
-    TABLE_PRIVILEGES,
     Capability,
     ContainerPath,
     Email,
@@ -40,6 +38,12 @@ class Service(Strict):
     cannot_reach: tuple[ReachTarget, ...] = Field(
         (), description="`service:port` that must not answer from this service's network namespace")
     json_logs: bool = Field(False, description="every line it logs is one JSON object")
+    compose_profiles: tuple[Slug, ...] = Field(
+        (), description="the compose profiles it runs in, from the stack's `compose_profiles`; none: every one")
+    ephemeral: bool = Field(False, description="keeps nothing and shares nothing: no volume or bind mount, and no "
+                                               "network with another service (PRF-02)")
+    pg_settings: dict[SqlName, Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]] = Field(
+        {}, description="a PostgreSQL service's settings as SHOW must report them, e.g. fsync = \"off\" (PRF-02)")
 
 
 class Published(Strict):
@@ -57,73 +61,6 @@ class Stack(Strict):
     compose_files: tuple[RelativeFile, ...] = Field(min_length=1, description="compose files, in order")
     platforms: tuple[Literal[tuple(PLATFORMS)], ...] = Field(
         (), description="the platforms the stack promises to build and run on, e.g. linux/arm64")
-
-
-class Postgres(Strict):
-    service: Name = Field(description="the PostgreSQL service")
-    port: Port = Field(description="its container port")
-    database: SqlName = Field(description="the application database")
-    admin_user: SqlName = Field(description="a superuser role, to read the catalogue")
-    admin_password_secret: Name = Field(description="the secret holding its password")
-    app_user: SqlName = Field(description="the role the application connects as")
-    app_password_secret: Name = Field(description="the secret holding its password")
-    min_version: int = Field(ge=9, le=99, description="the lowest major version allowed")
-    extensions: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,63}$")], ...] = Field(
-        (), description="extensions that must be installed")
-    tenant_tables: tuple[SqlName, ...] = Field((), description="tables that must have forced row-level security")
-    tenant_setting: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")] = Field(
-        "app.tenant_id", description="the setting the policies read; set with set_config(..., true)")
-    tenant_column: SqlName = Field("tenant_id", description="the tenant column of each tenant table")
-    tenants: tuple[Slug, ...] = Field((), description="two or more tenant slugs; isolation is tested between them")
-    tenants_table: SqlName = Field("tenants", description="where a tenant's id is found by slug")
-    tls: bool = Field(False, description="TCP only with TLS")
-    audit_table: SqlName | None = Field(
-        None, description="schema.table with columns at, actor, tenant_id, operation and row_id: a row for "
-                          "every write to a tenant table, which the app role cannot change")
-    definer_routines: tuple[Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\(.*\)$")], ...] = (
-        Field((), description="SECURITY DEFINER routines the app role may call, reviewed for tenant checks, as "
-                              "schema.name(argument types)"))
-    app_grants: tuple[Literal[TABLE_PRIVILEGES], ...] | None = Field(
-        None, description="the only table privileges the app role may hold")
-    schemas: tuple[SqlName, ...] = Field((), description="schemas that must exist")
-    tables: tuple[SqlName, ...] = Field((), description="tables with a uuid key, updated_at and FK indexes")
-    enums: tuple[SqlName, ...] = Field((), description="enum types that must exist")
-
-    @model_validator(mode="after")
-    def _two_tenants(self):
-        if len(self.tenants) == 1:
-            raise ValueError("'tenants' must list at least two tenants: isolation is tested between them")
-        return self
-
-
-class Redis(Strict):
-    service: Name = Field(description="the Redis service")
-    port: Port = Field(description="its container port")
-    user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(description="the application's ACL user")
-    password_secret: Name = Field(description="the secret holding its password")
-    admin_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
-        None, description="reads INFO and CONFIG; without it those controls skip")
-    admin_password_secret: Name | None = Field(None, description="the secret holding the admin's password")
-    appendonly: bool = Field(False, description="AOF on; a key survives SIGKILL and a restart")
-    maxmemory: Annotated[str, Field(pattern=r"^[0-9]{1,15}(b|k|kb|m|mb|g|gb)?$")] | None = Field(
-        None, description="Redis units: 64mb is 64 MiB, 64m is 64,000,000 bytes")
-    maxmemory_policy: Literal["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
-                              "volatile-lfu", "volatile-random", "volatile-ttl"] | None = Field(
-        None, description="the eviction policy")
-
-    @model_validator(mode="after")
-    def _admin_pair(self):
-        if (self.admin_user is None) != (self.admin_password_secret is None):
-            raise ValueError("'admin_user' and 'admin_password_secret' go together")
-        return self
-
-    @property
-    def maxmemory_bytes(self) -> int | None:
-        """``maxmemory`` in bytes, with Redis's units."""
-        if self.maxmemory is None:
-            return None
-        number, unit = re.fullmatch(r"([0-9]+)([a-z]*)", self.maxmemory).groups()
-        return int(number) * REDIS_UNITS[unit or "b"]
 
 
 class Api(Strict):
@@ -195,9 +132,17 @@ class Budgets(Strict):
     cpu_percent: Positive = Field(50.0, le=100, description="CPU under load, as a share of a Pi 4's four cores")
 
 
+SET_BY_SUITE = ("directory", "compose_profile", "declared_services")  # never read from the file
+
+
 class Profile(Strict):
     directory: Path = Field(description="(set by the suite) the stack folder")
     secrets: tuple[Name, ...] = Field((), description="secrets the compose files read from ${SECRETS_DIR}/<name>")
+    compose_profiles: tuple[Slug, ...] = Field(
+        (), description="the compose profiles the stack defines; PRF-01 checks what each one runs and publishes")
+    compose_profile: Slug | None = Field(None, description="(set by the suite) the compose profile the run boots")
+    declared_services: dict[Name, Service] = Field(
+        {}, description="(set by the suite) every service of [services], in any compose profile")
     stack: Stack
     env: dict[EnvName, EnvValue] = Field({}, description="extra variables for compose interpolation")
     services: dict[Name, Service] = Field(min_length=1)
@@ -224,6 +169,10 @@ class Profile(Strict):
         for where, name in refs:
             if name not in self.services:
                 raise ValueError(f"key '{where}' names service {printable(name)}, which is not in [services]")
+        for name, service in self.services.items():
+            for unknown in sorted(set(service.compose_profiles) - set(self.compose_profiles)):
+                raise ValueError(f"key 'services.{name}.compose_profiles' names {printable(unknown)}, which is not "
+                                 "in 'compose_profiles'")
         for where, name in self._secret_refs():
             if name not in self.secrets:
                 raise ValueError(f"key '{where}' names secret {printable(name)}, which is not in 'secrets'")
@@ -243,6 +192,18 @@ class Profile(Strict):
         if self.api and self.api.tls:
             yield "api.tls.cert_secret", self.api.tls.cert_secret
             yield "api.tls.key_secret", self.api.tls.key_secret
+
+    def in_compose_profile(self, name: str | None) -> Profile:
+        """The profile as compose runs the stack with compose profile ``name`` (None: none): only the services
+        that run then; ``declared_services`` keeps them all."""
+        declared = self.declared_services or self.services
+        running = {s: service for s, service in declared.items() if self.runs_in(service, name)}
+        return self.model_copy(update={"services": running, "compose_profile": name, "declared_services": declared})
+
+    @staticmethod
+    def runs_in(service: Service, compose_profile: str | None) -> bool:
+        """Compose starts a service with no profiles always, and one with profiles when one of them is active."""
+        return not service.compose_profiles or compose_profile in service.compose_profiles
 
     @property
     def name(self) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from infra_conformance.errors import UsageProblem, printable
-from infra_conformance.profile import Profile
+from infra_conformance.profile import SET_BY_SUITE, Profile
 from infra_conformance.schema_errors import problem
 from infra_conformance.toml import read_toml, set_key
 
@@ -38,7 +38,8 @@ def load_profile(directory: Path, overrides=(), allow_outside: bool = False) -> 
     data = read_toml(path, f"--stack-dir must name a folder with a {PROFILE_NAME}")
     for item in overrides:
         set_key(data, item, "--profile-set")
-    data.pop("directory", None)
+    for key in SET_BY_SUITE:
+        data.pop(key, None)
     try:
         profile = Profile.model_validate({**_tuples(data), "directory": directory.resolve()})
     except ValidationError as error:

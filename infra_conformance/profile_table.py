@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from infra_conformance.profile import Profile
+from infra_conformance.profile import SET_BY_SUITE, Profile
 from infra_conformance.schema_errors import model_of
 
 DOC = Path(__file__).parents[1] / "docs" / "profile.md"
@@ -21,7 +21,7 @@ def rows(model: type[BaseModel] = Profile, prefix: str = "") -> list[str]:
     """One Markdown row per key, nested tables walked depth first."""
     found = []
     for name, field in model.model_fields.items():
-        if name == "directory":
+        if name in SET_BY_SUITE:
             continue
         nested = model_of(field.annotation)
         key = f"{prefix}{name}" + (".<name>" if "dict" in str(field.annotation) and nested else "")

@@ -13,9 +13,9 @@ from infra_conformance.controls import SEVERITIES
 from infra_conformance.platforms import describe as platforms_line
 from infra_conformance.summary_md import not_run
 
-AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "ARCH": "Architecture", "PG": "PostgreSQL",
-         "RLS": "Row-level security", "RDS": "Redis", "API": "API", "GW": "Gateway", "RES": "Resilience",
-         "BAK": "Backups", "BUD": "Raspberry Pi 4 budgets"}
+AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "PRF": "Compose profiles", "ARCH": "Architecture",
+         "PG": "PostgreSQL", "RLS": "Row-level security", "RDS": "Redis", "API": "API", "GW": "Gateway",
+         "RES": "Resilience", "BAK": "Backups", "BUD": "Raspberry Pi 4 budgets"}
 OUTCOMES = ("failed", "passed", "skipped")
 OUTCOME_CLASS = {"failed": "fail", "passed": "pass", "skipped": ""}
 

@@ -35,6 +35,7 @@ OPTIONS = {
     "--load-workers": ["-1", "65", "two"],
     "--platform": ["linux/sparc", "arm64", "", "LINUX/ARM64", "linux/arm64;id"],
     "--reuse-stack": ["Bad Name", "../x", "-rf"],
+    "--compose-profile": ["staging", "", "Dev", "dev,test", "dev;id"],
 }
 CASES = [(option, value) for option, values in OPTIONS.items() for value in values]
 

@@ -15,15 +15,17 @@ from infra_conformance.profile_file import load_profile
 ROOT = Path(__file__).parents[2]
 MUTANTS = sorted(p for p in (ROOT / "tests" / "mutants").iterdir() if (p / "mutant.toml").is_file())
 RULES = coverage.peers()["compose_lint"]["rules"]
-SERVICES = set(load_profile(ROOT / "compose", ()).services)
+PROFILE = load_profile(ROOT / "compose", ())
+SERVICES = set(PROFILE.services)
 UNLISTED = "CTR-18"  # a service that the profile does not list fails it, and no other control sees it
 
 
 def _findings(tmp_path: Path, overlays: list[Path], mutant: Path | None = None) -> set[tuple[str, str, str]]:
-    """(rule, service, severity) for each compose-lint finding on the merged configuration."""
+    """(rule, service, severity) for each compose-lint finding on the merged configuration, with every compose
+    profile the stack declares."""
     files = [arg for path in [ROOT / "compose" / "compose.yaml", *overlays] for arg in ("-f", str(path))]
     env = {**os.environ, "SECRETS_DIR": str(tmp_path), "CONFORMANCE_IMAGE_TAG": "lint",
-           "MUTANT_DIR": str(mutant or tmp_path)}
+           "MUTANT_DIR": str(mutant or tmp_path), "COMPOSE_PROFILES": ",".join(PROFILE.compose_profiles)}
     merged = tmp_path / "merged.yaml"
     merged.write_text(subprocess.run(["docker", "compose", *files, "config"], env=env, capture_output=True,
                                      text=True, check=True).stdout)

@@ -9,12 +9,27 @@ STACKS = Path(__file__).parents[1] / "stacks"
 
 @pytest.mark.slow  # beside other boots: no budget is judged here
 def test_reference_stack_keeps_every_promise_but_the_budgets(run_suite):
-    """Every control but the Pi budgets, the destructive ones included, on a stack of its own."""
-    run = run_suite("-m", "not pi")
+    """Every control but the Pi budgets, the destructive ones included, on a stack of its own: in the test
+    compose profile, so that its database is checked too (PRF-02)."""
+    run = run_suite("-m", "not pi", "--compose-profile", "test")
     assert run.returncode == 0, run.tail(60)
     totals = run.summary["totals"]
     assert totals["failed"] == 0 and totals["skipped"] == 0, totals
     assert not run.summary["budgets"], run.summary["budgets"]
+    assert run.summary["stack"]["compose_profile"] == "test"
+    assert {c["case"] for c in run.summary["controls"] if c["id"] == "PRF-02"} == {"postgres-test"}
+
+
+@pytest.mark.slow
+def test_dev_compose_profile_adds_a_hardened_admin_ui_on_loopback(run_suite):
+    """The dev compose profile's admin UI passes every container and network control."""
+    run = run_suite("--compose-profile", "dev", "--control", "PRF-*,CTR-*,NET-*")
+    assert run.returncode == 0, run.tail(60)
+    controls = run.summary["controls"]
+    assert {c["id"] for c in controls if c["case"] == "admin" and c["outcome"] == "passed"} >= {
+        "CTR-01", "CTR-02", "CTR-03", "CTR-08", "CTR-13", "NET-01"}
+    skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "skipped"}
+    assert list(skipped) == ["PRF-02"] and "--compose-profile test" in skipped["PRF-02"], skipped
 
 
 @pytest.mark.slow
@@ -41,8 +56,9 @@ def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
     assert {c["case"] for c in controls if c["id"] == "CTR-01"} == {"db", "cache"}
     skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "skipped"}
     assert skipped.keys() == {"API-01", "API-02", "API-03", "API-04", "API-05", "API-06", "API-07", "API-08",
-                              "NET-03", "CTR-20", "RLS-12", "RLS-13", "GW-01", "GW-02", "GW-03", "GW-04", "GW-05",
-                              "GW-06", "GW-07", "RDS-04", "RDS-07", "RES-01", "RES-02",
+                              "PRF-01", "PRF-02", "NET-03", "CTR-20", "RLS-12", "RLS-13",
+                              "GW-01", "GW-02", "GW-03", "GW-04", "GW-05", "GW-06", "GW-07",
+                              "RDS-04", "RDS-07", "RES-01", "RES-02",
                               "BAK-01", "BAK-02", "BAK-03", "BAK-04", "BAK-05",
                               "PG-03", "PG-09", "PG-10", "PG-12", "PG-13", "PG-14", "PG-15", "PG-16", "PG-17",
                               "BUD-03", "BUD-04", "BUD-05", "BUD-06", *(f"RLS-{n:02}" for n in range(1, 12))}, skipped

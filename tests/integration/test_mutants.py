@@ -36,6 +36,7 @@ def test_mutant_is_killed(mutant, run_suite, run_judged, mutant_results, docker_
         selection += ["--platform", platform, "--startup-timeout", "900"]
         env["CONFORMANCE_BASE_IMAGE"] = ARM64_BASE
     overrides = [arg for item in spec.get("profile_set", []) for arg in ("--profile-set", item)]
+    overrides += ["--compose-profile", spec["compose_profile"]] if spec.get("compose_profile") else []
     targets = sorted({case.split("[")[0] for case in spec["expect_failed"]} | set(SMOKE))
     selection += ["--control", ",".join(targets)]
     try:

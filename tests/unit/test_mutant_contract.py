@@ -22,6 +22,7 @@ class Mutant(BaseModel):
     overlays: list[str]
     remove_images: list[str] = []
     profile_set: list[str] = []
+    compose_profile: str | None = None  # the run boots this compose profile (--compose-profile)
     load: bool = False
     destructive: bool = False
     pi_emulation: bool = False

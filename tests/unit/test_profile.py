@@ -163,3 +163,20 @@ def test_key_table_in_docs_is_current():
     from infra_conformance.profile_table import current, render
 
     assert current() == render(), "docs/profile.md is stale: python -m infra_conformance.profile_table"
+
+
+def test_a_compose_profile_runs_its_own_services_and_those_of_every_profile():
+    profile = load_profile(COMPOSE)
+    core = ["postgres", "redis", "api", "gateway"]
+    assert list(profile.in_compose_profile(None).services) == core
+    assert list(profile.in_compose_profile("prod").services) == core
+    assert list(profile.in_compose_profile("dev").services) == [*core, "admin"]
+    test = profile.in_compose_profile("test")
+    assert list(test.services) == [*core, "postgres-test"] and test.compose_profile == "test"
+    assert set(test.declared_services) == {*core, "admin", "postgres-test"}
+
+
+def test_a_service_in_an_undeclared_compose_profile_is_one_line(data, parse_profile):
+    data["services"]["admin"]["compose_profiles"] = ["staging"]
+    with pytest.raises(ProfileError, match="services.admin.compose_profiles' names 'staging'"):
+        parse_profile(data)

@@ -1,0 +1,91 @@
+"""Compose profiles: what each one runs and publishes, and a test database that keeps and shares nothing."""
+
+import dataclasses
+import ipaddress
+
+import pytest
+
+from infra_conformance import engine
+from infra_conformance.profile import Profile
+
+
+def _published(service: dict) -> list[tuple[int, str]]:
+    """(container port, host IP) of each port a service of ``docker compose config`` publishes."""
+    return [(int(port["target"]), port.get("host_ip", "")) for port in service.get("ports", [])]
+
+
+def _loopback(address: str) -> bool:
+    return bool(address) and ipaddress.ip_address(address).is_loopback
+
+
+@pytest.mark.control("PRF-01", severity="high", claims=["P6", "P7", "L4"])
+def test_compose_profile_runs_and_publishes_what_it_promises(stack, compose_profile):
+    """Each compose profile starts exactly the services promised for it, and publishes only their ports, on
+    loopback.
+
+    Rationale: a development tool that also starts in production (a database admin UI,
+    a debug port) is how a stack leaks: it is tested where it belongs and forgotten where
+    it does not. One missing `profiles:` line puts it in production. The suite reads
+    each profile's merged configuration, so all of them are checked in every run.
+
+    Fix: Give development and test services `profiles: [dev]` or `profiles: [test]`,
+    list them in the profile's `[services]` with the same `compose_profiles`, and bind
+    their ports to 127.0.0.1.
+
+    References: https://docs.docker.com/compose/how-tos/profiles/
+    """
+    compose = dataclasses.replace(stack.compose, env={**stack.compose.env, "COMPOSE_PROFILES": compose_profile})
+    services = compose.config()["services"]
+    declared = stack.profile.declared_services
+    promised = {name for name, service in declared.items() if Profile.runs_in(service, compose_profile)}
+    unpromised, missing = sorted(set(services) - promised), sorted(promised - set(services))
+    assert not unpromised, (f"compose profile {compose_profile}: expected only {', '.join(sorted(promised))}, "
+                            f"found also {', '.join(unpromised)}")
+    assert not missing, f"compose profile {compose_profile}: {', '.join(missing)} promised, but compose starts none"
+    allowed = {(p.service, p.port): p.public for p in stack.profile.published}
+    wrong = [f"{name} {host_ip or '*'}->{port}" for name, service in services.items()
+             for port, host_ip in _published(service)
+             if stack.access_ports.get(name) != port  # the suite's own loopback door, only during the run
+             and not ((name, port) in allowed and (allowed[(name, port)] or _loopback(host_ip)))]
+    assert not wrong, (f"compose profile {compose_profile}: publishes what is not promised on loopback: "
+                       f"{', '.join(wrong)}")
+
+
+@pytest.mark.control("PRF-02", severity="medium", claims=["P6", "L5"])
+def test_ephemeral_service_keeps_and_shares_nothing(stack, ephemeral_service):
+    """A service promised ephemeral, such as a test database, keeps and shares nothing.
+
+    Rationale: a test database exists to be thrown away. On a volume, its data outlives
+    the tests and fills the SD card; on the application's network, a test run can
+    reach production data. With fsync on, every test pays for durability it does not
+    need.
+
+    Fix: Mount its data directory as a tmpfs and no volume, give it a network of its
+    own, and run PostgreSQL with `-c fsync=off -c synchronous_commit=off -c
+    full_page_writes=off`.
+
+    References: https://www.postgresql.org/docs/15/non-durability.html
+    """
+    container = stack.container(ephemeral_service)
+    kept = [f"{m['Type']} {m.get('Name') or m.get('Source')} at {m['Destination']}"
+            for m in container.attrs["Mounts"] if m["Type"] == "volume" or (m["Type"] == "bind" and m.get("RW"))]
+    networks = set(container.attrs["NetworkSettings"]["Networks"])
+    shared = sorted({engine.service_of(other) for other in stack.containers(all=False)
+                     if other.id != container.id and networks & set(other.attrs["NetworkSettings"]["Networks"])})
+    promised = stack.profile.services[ephemeral_service].pg_settings
+    if promised and not stack.profile.postgres:
+        pytest.fail(f"{ephemeral_service}: pg_settings need the profile's [postgres] admin_user", pytrace=False)
+    found = {name: _show(container, stack.profile.postgres.admin_user, name) for name in promised}
+    problems = ([f"keeps {', '.join(kept)}"] if kept else []) + (
+        [f"shares a network with {', '.join(shared)}"] if shared else []) + [
+        f"{name} = {found[name]} (expected {value})" for name, value in promised.items() if found[name] != value]
+    assert not problems, f"{ephemeral_service}: {'; '.join(problems)}"
+
+
+def _show(container, user: str, setting: str) -> str:
+    """A setting as the running server reports it, from psql over its own socket (peer authentication)."""
+    done = container.exec_run(["psql", "-X", "-A", "-t", "-U", user, "-d", "postgres", "-c", f"SHOW {setting}"])
+    output = done.output.decode(errors="replace").strip()
+    if done.exit_code != 0:
+        pytest.fail(f"psql in {engine.service_of(container)} could not read {setting}: {output[-200:]}", pytrace=False)
+    return output
