@@ -43,3 +43,13 @@ def find(client: docker.DockerClient, project: str) -> Running:
     kept = secrets_dir.parent / ENV_FILE if secrets_dir else None
     env = json.loads(kept.read_text()) if kept and kept.is_file() else {}
     return Running(project, files, secrets_dir, env)
+
+
+def check_compose_profile(running: Running, wanted: str | None) -> None:
+    """A UsageProblem when the project was started with another compose profile than ``wanted``: the
+    controls would expect other services."""
+    started = running.env.get("COMPOSE_PROFILES")
+    if started is not None and started != (wanted or ""):
+        hint = f"pass --compose-profile {started}" if started else "leave out --compose-profile"
+        raise UsageProblem(f"--reuse-stack {running.project}: it was started with compose profile "
+                           f"{started or 'none'}; {hint}")

@@ -23,6 +23,11 @@ TOO_BUSY = "the host was too busy to judge"  # the suite's exit-3 line when cont
 collect_ignore = ["mutants", "load"]
 
 
+def pytest_collection_modifyitems(items):
+    """The ``longest`` self-test first: pytest-xdist hands each worker a run of the collected tests in order."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+
+
 @dataclass
 class Run:
     returncode: int

@@ -8,6 +8,7 @@ STACKS = Path(__file__).parents[1] / "stacks"
 
 
 @pytest.mark.slow  # beside other boots: no budget is judged here
+@pytest.mark.longest
 def test_reference_stack_keeps_every_promise_but_the_budgets(run_suite):
     """Every control but the Pi budgets, the destructive ones included, on a stack of its own: in the test
     compose profile, so that its database is checked too (PRF-02)."""

@@ -25,6 +25,10 @@ def test_a_kept_stack_is_checked_again_and_left_up(run_suite, docker_client):
                                                  "in this run"), outcomes
         assert again.summary["stack"]["project"] == project
         assert docker_client.containers.list(filters=project_filter(project)), "the reused stack was taken down"
+        other = run_suite("--reuse-stack", project, "--compose-profile", "dev", "--control", "API-01")
+        assert other.returncode == 4, other.tail()  # the controls would expect the admin UI
+        assert (f"--reuse-stack {project}: it was started with compose profile none; leave out --compose-profile"
+                in other.output), other.tail()
     finally:
         subprocess.run(["docker", "compose", "-p", project, "down", "--volumes", "--remove-orphans"],
                        capture_output=True, check=False)
