@@ -54,8 +54,9 @@ def _ratio(budget: dict) -> str:
 def banner(summary: dict, versions: dict) -> str:
     stack, verdict = summary["stack"], summary["verdict"]
     css = {"passed": "passed", "failed": "failed"}.get(verdict, "none")
-    facts = [("stack", stack["name"]), ("architecture", stack["arch"]),
-             ("Pi emulation", "on" if stack.get("pi_emulation") else "off"), ("platforms", platforms_line(summary)),
+    facts = [("stack", stack["name"]), ("compose profile", stack.get("compose_profile")),
+             ("architecture", stack["arch"]), ("Pi emulation", "on" if stack.get("pi_emulation") else "off"),
+             ("platforms", platforms_line(summary)),
              ("not run", not_run(summary).replace(" did not run:", ":")),
              *[(k, v) for k, v in versions.items() if v]]
     return (f'<div class="banner {css}"><h1>Conformance: {escape(verdict.upper())}</h1>'

@@ -37,7 +37,8 @@ def markdown(summary: dict) -> str:
     """
     stack, totals = summary["stack"], summary["totals"]
     emulation = "on" if stack.get("pi_emulation") else "off"
-    title = f"{summary['verdict'].upper()} ({stack['name']}, {stack['arch']}, Pi emulation {emulation})"
+    profile = f", compose profile {stack['compose_profile']}" if stack.get("compose_profile") else ""
+    title = f"{summary['verdict'].upper()} ({stack['name']}{profile}, {stack['arch']}, Pi emulation {emulation})"
     lines = [f"## Conformance: {title}", *(["", f"Platforms: {line}"] if (line := describe(summary)) else []),
              "", "| passed | failed | skipped |", "|---|---|---|",
              f"| {totals['passed']} | {totals['failed']} | {totals['skipped']} |"]

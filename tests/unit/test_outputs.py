@@ -33,6 +33,15 @@ def test_markdown_puts_the_worst_failure_first_with_its_fix():
     assert "| API p95 | 42 ms | 200 ms | 21% | pass |" in text
 
 
+def test_markdown_and_the_banner_name_the_compose_profile():
+    from infra_conformance.review import banner
+
+    summary = {**SUMMARY, "stack": {**SUMMARY["stack"], "compose_profile": "dev"}}
+    assert markdown(summary).startswith("## Conformance: FAILED (crm, compose profile dev, x86_64, Pi emulation on)")
+    assert "<b>compose profile</b>: dev" in banner(summary, {})
+    assert "compose profile" not in banner(SUMMARY, {})
+
+
 def test_markdown_stays_small():
     many = {**SUMMARY, "controls": [_control("CTR-05", "high", "failed", "x" * 2000) for _ in range(500)]}
     assert len(markdown(many).encode()) <= LIMIT_BYTES + 10
