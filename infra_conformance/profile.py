@@ -173,6 +173,9 @@ class Profile(Strict):
             for unknown in sorted(set(service.compose_profiles) - set(self.compose_profiles)):
                 raise ValueError(f"key 'services.{name}.compose_profiles' names {printable(unknown)}, which is not "
                                  "in 'compose_profiles'")
+        if not self.postgres and (with_settings := [n for n, s in self.services.items() if s.pg_settings]):
+            raise ValueError(f"key 'services.{with_settings[0]}.pg_settings' needs a [postgres] section: its "
+                             "admin_user reads the settings")
         for where, name in self._secret_refs():
             if name not in self.secrets:
                 raise ValueError(f"key '{where}' names secret {printable(name)}, which is not in 'secrets'")
@@ -195,10 +198,15 @@ class Profile(Strict):
 
     def in_compose_profile(self, name: str | None) -> Profile:
         """The profile as compose runs the stack with compose profile ``name`` (None: none): only the services
-        that run then; ``declared_services`` keeps them all."""
-        declared = self.declared_services or self.services
-        running = {s: service for s, service in declared.items() if self.runs_in(service, name)}
-        return self.model_copy(update={"services": running, "compose_profile": name, "declared_services": declared})
+        that run then; ``every_service`` keeps them all."""
+        running = {s: service for s, service in self.every_service.items() if self.runs_in(service, name)}
+        return self.model_copy(update={"services": running, "compose_profile": name,
+                                       "declared_services": self.every_service})
+
+    @property
+    def every_service(self) -> dict[str, Service]:
+        """Every service of [services], whichever compose profile runs it."""
+        return self.declared_services or self.services
 
     @staticmethod
     def runs_in(service: Service, compose_profile: str | None) -> bool:

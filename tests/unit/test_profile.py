@@ -48,6 +48,7 @@ def test_reference_profile_loads():
 def test_sections_are_optional(data, parse_profile):
     for section in ("postgres", "redis", "api", "ports", "env", "load", "pi"):
         del data[section]
+    del data["services"]["postgres-test"]["pg_settings"]  # read as [postgres]'s admin_user
     profile = parse_profile(data, COMPOSE)
     assert (profile.postgres, profile.redis, profile.api, profile.published) == (None, None, None, ())
 
@@ -179,4 +180,10 @@ def test_a_compose_profile_runs_its_own_services_and_those_of_every_profile():
 def test_a_service_in_an_undeclared_compose_profile_is_one_line(data, parse_profile):
     data["services"]["admin"]["compose_profiles"] = ["staging"]
     with pytest.raises(ProfileError, match="services.admin.compose_profiles' names 'staging'"):
+        parse_profile(data)
+
+
+def test_pg_settings_without_a_postgres_section_is_one_line(data, parse_profile):
+    del data["postgres"]
+    with pytest.raises(ProfileError, match="services.postgres-test.pg_settings' needs a \\[postgres\\] section"):
         parse_profile(data)
