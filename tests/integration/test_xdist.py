@@ -6,6 +6,8 @@ import uuid
 import pytest
 import yaml
 
+from infra_conformance.compose import SUITE_LABEL
+
 
 @pytest.mark.slow
 def test_two_workers_share_one_stack(run_suite, docker_client, tmp_path):
@@ -37,3 +39,6 @@ def test_two_workers_share_one_stack(run_suite, docker_client, tmp_path):
     assert summary["stack"]["startup_s"].keys() == {"postgres", "redis", "api", "gateway"}
     projects = [event["Actor"]["Attributes"]["com.docker.compose.project"] for event in created]
     assert projects == [summary["stack"]["project"]] * 4, projects  # one boot: four containers, one project
+    inspectors = docker_client.images.list(filters={"label": f"{SUITE_LABEL}={summary['stack']['project']}"})
+    assert sorted(tag for image in inspectors for tag in image.tags) == [  # one per worker, none left untagged
+        f"conformance-inspector:{summary['stack']['project']}-gw{n}" for n in (0, 1)], inspectors
