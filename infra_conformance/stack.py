@@ -61,11 +61,13 @@ class Stack:
         return self._forwards[published]
 
     def published_port(self, service: str, container_port: int) -> int:
-        """The port the engine's host publishes, as ``docker compose port`` says."""
-        endpoint = self.compose.run("port", service, str(container_port)).stdout.strip().splitlines()
-        if not endpoint:
+        """The port the engine's host publishes for the service's container now (a restart may change it), on
+        loopback where there is such a binding; read through the engine's API, without starting a process."""
+        bindings = self.container(service).attrs["NetworkSettings"]["Ports"].get(f"{container_port}/tcp")
+        if not bindings:
             raise LookupError(f"service '{service}' publishes no port for {container_port}")
-        return int(endpoint[-1].rsplit(":", 1)[-1])
+        loopback = [binding for binding in bindings if binding["HostIp"] == "127.0.0.1"]
+        return int((loopback or bindings)[0]["HostPort"])
 
     @functools.cached_property
     def config(self) -> dict:
