@@ -1,13 +1,14 @@
 #!/bin/sh
 # Entrypoint of the CRM PostgreSQL image.
-# First start (empty volume): initdb + run /docker-entrypoint-initdb.d/*.sql
-# against a temporary server that only listens on the unix socket; then exec
-# the real server. Secrets are read from /run/secrets by initdb (--pwfile) and
-# by psql backticks inside the SQL; they never appear on a command line or in
-# the output.
+# First start (empty volume): copy the cluster that initdb made at build time,
+# set the superuser's password and run /docker-entrypoint-initdb.d/*.sql against
+# a temporary server that only listens on the unix socket; then exec the real
+# server. Secrets are read from /run/secrets by psql backticks; they never
+# appear on a command line or in the output.
 set -eu
 
 PGDATA=/var/lib/postgresql/data
+TEMPLATE=/var/lib/postgresql/template
 PGCONF=/etc/postgresql-conformance/postgresql.conf
 PGSOCKET=/run/postgresql
 INITDB_DIR=/docker-entrypoint-initdb.d
@@ -41,7 +42,7 @@ fi
 
 # Cleanup for a failed/interrupted first initialisation: stop the temporary
 # server and empty the data directory (everything in it was created by this
-# initdb run), so that the next start retries instead of serving a half-built
+# initialisation), so that the next start retries instead of serving a half-built
 # database.
 init_armed=0
 cleanup_init() {
@@ -68,19 +69,23 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
             || die "secret $SECRETS_DIR/$s is missing, empty or unreadable by uid $(id -u)"
     done
 
-    log "empty data directory: running initdb"
-    initdb --pgdata="$PGDATA" --username=postgres \
-        --pwfile="$SECRETS_DIR/pg_admin_password" \
-        --auth-local=peer --auth-host=scram-sha-256 \
-        --encoding=UTF8 --locale=C.UTF-8 --data-checksums >/dev/null
+    log "empty data directory: copying the cluster that initdb made in the image"
     init_armed=1
     trap cleanup_init EXIT INT TERM
+    cp -a "$TEMPLATE"/. "$PGDATA"/
+    chmod 0700 "$PGDATA"
 
     # Temporary server: unix socket only, nothing logged that could contain
     # a secret (failing statements, pg_stat_statements texts).
     pg_ctl -D "$PGDATA" -w -t 120 \
         -o "-c config_file=$PGCONF -c listen_addresses='' -c log_min_error_statement=panic -c pg_stat_statements.track=none" \
         start
+
+    # The superuser's password, from its secret, through psql's stdin: never on a command line.
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --quiet -h "$PGSOCKET" -U postgres -d postgres -f - <<'SQL'
+\set admin_password `cat /run/secrets/pg_admin_password`
+ALTER ROLE postgres PASSWORD :'admin_password';
+SQL
 
     for f in "$INITDB_DIR"/*.sql; do
         [ -e "$f" ] || continue
