@@ -5,6 +5,7 @@ import ipaddress
 import pytest
 
 from fixtures.hosts import inspecting
+from infra_conformance import reachability
 
 DOCKER_DNS = "127.0.0.11"  # the engine's embedded resolver, present in every user-defined network
 PRIVILEGED_PORTS = 1024
@@ -119,8 +120,7 @@ def test_data_services_unreachable(stack, inspector_image, reach, record_propert
     A connection counts when each of the next three attempts connects too. One that no
     later attempt repeats is recorded in the report, not counted: Docker's bridge driver
     lifts its isolation for a moment whenever a network is created or removed on the
-    engine (on Docker 20.10, the FORWARD chain lacked its jump to the isolation chain in
-    9 of 400 reads during such churn). A mixed result fails as unclear.
+    engine. A mixed result fails as unclear.
 
     Fix: Put data services on an `internal: true` network that the front service does
     not join.
@@ -131,46 +131,12 @@ def test_data_services_unreachable(stack, inspector_image, reach, record_propert
     addresses = [target] + [n["IPAddress"] for n in
                             stack.container(target).attrs["NetworkSettings"]["Networks"].values() if n["IPAddress"]]
     with inspecting(stack, stack.container(source), inspector_image) as host:
-        outcomes = {address: _probe(host, address, port) for address in addresses}
+        outcomes = {address: reachability.probe(host, address, port) for address in addresses}
     record_property("unrepeated_connections", [address for address, outcome in outcomes.items()
-                                               if outcome == UNREPEATED])
+                                               if outcome == reachability.UNREPEATED])
     unclear = {address: outcome for address, outcome in outcomes.items()
-               if outcome not in (*UNREACHABLE, "connected", UNREPEATED)}
+               if outcome not in (*reachability.UNREACHABLE, "connected", reachability.UNREPEATED)}
     assert not unclear, (f"{source}: could not tell whether {target}:{port} is reachable: "
                          + "; ".join(f"{a}: {o}" for a, o in unclear.items()))
     reached = [address for address, outcome in outcomes.items() if outcome == "connected"]
     assert not reached, f"{source}: expected no connection to {target}:{port}, connected via {', '.join(reached)}"
-
-
-# What counts as evidence that a connection cannot be made; any other error proves nothing.
-UNREACHABLE = ("refused", "timed out", "no route to host", "network unreachable", "no such host")
-BASH_ERRORS = {"Connection refused": "refused", "No route to host": "no route to host",
-               "Network is unreachable": "network unreachable", "Name or service not known": "no such host",
-               "Connection timed out": "timed out"}
-REPEATS = 3
-UNREPEATED = "connected once, then blocked on every repeat"
-
-
-def _probe(host, address: str, port: str) -> str:
-    """The outcome of a connection attempt; a connection is tried ``REPEATS`` more times, and a mixed result
-    is named with its counts, so that it is neither reached nor unreachable."""
-    first = _connect(host, address, port)
-    if first != "connected":
-        return first
-    again = [_connect(host, address, port) for _ in range(REPEATS)]
-    if all(outcome == "connected" for outcome in again):
-        return "connected"
-    if all(outcome in UNREACHABLE for outcome in again):
-        return UNREPEATED
-    return f"connected on {1 + again.count('connected')} of {1 + REPEATS} attempts ({', '.join(again)})"
-
-
-def _connect(host, address: str, port: str) -> str:
-    """Try a TCP connection from ``host`` with bash's /dev/tcp; name the outcome."""
-    done = host.run("timeout 3 bash -c %s", f"</dev/tcp/{address}/{port}")
-    if done.rc == 0:
-        return "connected"
-    if done.rc == 124:
-        return "timed out"
-    return next((outcome for text, outcome in BASH_ERRORS.items() if text in done.stderr),
-                f"exit {done.rc}: {done.stderr.strip()[-200:]}")
