@@ -22,7 +22,7 @@ def test_two_workers_share_one_stack(run_suite, docker_client, tmp_path):
     watcher = threading.Thread(target=lambda: created.extend(events), daemon=True)
     watcher.start()
     try:
-        run = run_suite("-n", "2", "--compose-file", str(overlay), "--control",
+        run = run_suite("-n", "2", "--compose-file", str(overlay), "--pi-emulation", "off", "--control",
                         "CTR-*,NET-*,API-01,GW-04,GW-05,GW-03,RES-03,BUD-01")
     finally:
         events.close()
