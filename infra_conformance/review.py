@@ -136,13 +136,24 @@ def controls(summary: dict) -> str:
             f'<tr class="{c["outcome"]} {escape(c["severity"])}"><td>{escape(c["id"])}</td>'
             f'<td>{escape(c["case"] or "")}</td><td>{escape(c["severity"])}</td>'
             f'<td class="{OUTCOME_CLASS[c["outcome"]]}">{c["outcome"]}</td><td>{escape(c["title"])}</td>'
-            f'<td>{escape(c["message"] or "")}</td></tr>' for c in group)
+            f'<td>{escape(c["message"] or _measured(c))}</td></tr>' for c in group)
         areas.append(f"<details{' open' if failed else ''}><summary><b>{escape(AREAS.get(prefix, prefix))}</b>: "
                      f"{len(group)} case{'s' * (len(group) != 1)}, {failed} failed</summary>"
                      "<table><tr><th>ID</th><th>case</th>"
-                     f"<th>severity</th><th>outcome</th><th>title</th><th>message</th></tr>{rows}</table></details>")
+                     f"<th>severity</th><th>outcome</th><th>title</th><th>message or measured</th></tr>{rows}"
+                     "</table></details>")
     return (f'<h2>Every control</h2><div class="cf-filter">{boxes}<div class="areas">'
             + "".join(areas) + "</div></div>")
+
+
+def _measured(control: dict) -> str:
+    """What a case recorded, e.g. ``rows_compared: 1490``; an empty list reads "none".
+
+    >>> _measured({"measured": {"hostile_inputs": 312, "unrepeated_connections": []}})
+    'hostile_inputs: 312; unrepeated_connections: none'
+    """
+    return "; ".join(f"{name}: {', '.join(map(str, value)) or 'none' if isinstance(value, list) else value}"
+                     for name, value in (control.get("measured") or {}).items())
 
 
 def page(summary: dict, versions: dict, plots: list[str], logs: dict, delta: dict | None,
