@@ -63,7 +63,7 @@ class Stack:
     def published_port(self, service: str, container_port: int) -> int:
         """The port the engine's host publishes for the service's container now (a restart may change it), on
         loopback where there is such a binding; read through the engine's API, without starting a process."""
-        bindings = self.container(service).attrs["NetworkSettings"]["Ports"].get(f"{container_port}/tcp")
+        bindings = (self.container(service).attrs["NetworkSettings"]["Ports"] or {}).get(f"{container_port}/tcp")
         if not bindings:
             raise LookupError(f"service '{service}' publishes no port for {container_port}")
         loopback = [binding for binding in bindings if binding["HostIp"] == "127.0.0.1"]
