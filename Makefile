@@ -33,11 +33,12 @@ stability: setup ## Five quiet runs, then three beside a sysbench thread on CPU 
 # much as on the CPU); then the budget-judging runs alone, so that no verdict depends on what else the
 # machine is doing. Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: each of the 45 suite runs
 # would otherwise compile and rewrite every module again (0.4 s of CPU each).
+test: export PYTHONDONTWRITEBYTECODE =
 test: setup ## The suite's own tests: unit, hostile input, mutants red, then the green stacks alone
 	@rm -rf $(REPORTS)/selftest-mutants  # one entry per mutant, merged into selftest-mutants.json by each phase
-	PYTHONDONTWRITEBYTECODE= $(PYTEST) tests infra_conformance --doctest-modules -m "not timing and not arm64" \
-	  -n 4 --dist worksteal --reports-dir $(REPORTS) $(PYTEST_ARGS)
-	PYTHONDONTWRITEBYTECODE= $(PYTEST) tests -m timing --reports-dir $(REPORTS) $(PYTEST_ARGS)
+	$(PYTEST) tests infra_conformance --doctest-modules -m "not timing and not arm64" -n 4 --dist worksteal \
+	  --reports-dir $(REPORTS) $(PYTEST_ARGS)
+	$(PYTEST) tests -m timing --reports-dir $(REPORTS) $(PYTEST_ARGS)
 
 test-arm64: setup ## The architecture controls' mutants, in linux/arm64 runs (emulated on amd64)
 	@bash scripts/ensure-arm64.sh

@@ -6,6 +6,7 @@ import uuid
 import pytest
 import yaml
 
+from fixtures.hosts import INSPECTOR_REPOSITORY
 from infra_conformance.compose import SUITE_LABEL
 
 
@@ -41,4 +42,4 @@ def test_two_workers_share_one_stack(run_suite, docker_client, tmp_path):
     assert projects == [summary["stack"]["project"]] * 4, projects  # one boot: four containers, one project
     inspectors = docker_client.images.list(filters={"label": f"{SUITE_LABEL}={summary['stack']['project']}"})
     assert sorted(tag for image in inspectors for tag in image.tags) == [  # one per worker, none left untagged
-        f"conformance-inspector:{summary['stack']['project']}-gw{n}" for n in (0, 1)], inspectors
+        f"{INSPECTOR_REPOSITORY}:{summary['stack']['project']}-gw{n}" for n in (0, 1)], inspectors
