@@ -78,11 +78,21 @@ class Compose:
                 ) -> subprocess.CompletedProcess:
         """``run --rm -T --no-deps SERVICE ARGS``: a one-off container, bytes in and out; its exit status is
         returned, not raised (a command that refuses is an answer)."""
+        return self._piped(["run", "--rm", "-T", "--no-deps", service, *args], stdin, timeout_s,
+                           f"run {service} {' '.join(args[:1])}")
+
+    def exec(self, service: str, *args: str, stdin: bytes = b"", timeout_s: float = 120
+             ) -> subprocess.CompletedProcess:
+        """``exec -T SERVICE ARGS`` in the service's running container, bytes in and out; its exit status is
+        returned, not raised."""
+        return self._piped(["exec", "-T", service, *args], stdin, timeout_s, f"exec {service} {' '.join(args[:1])}")
+
+    def _piped(self, args: list[str], stdin: bytes, timeout_s: float, shown: str) -> subprocess.CompletedProcess:
         try:
-            return subprocess.run(self.argv("run", "--rm", "-T", "--no-deps", service, *args), input=stdin,
-                                  capture_output=True, env={**os.environ, **self.env}, timeout=timeout_s)
+            return subprocess.run(self.argv(*args), input=stdin, capture_output=True, env={**os.environ, **self.env},
+                                  timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            raise ComposeError(f"`run {service} {' '.join(args[:1])}` gave no answer after {timeout_s:g} s") from None
+            raise ComposeError(f"`{shown}` gave no answer after {timeout_s:g} s") from None
 
     def config(self) -> dict:
         """The merged configuration, as ``docker compose config`` resolves it."""

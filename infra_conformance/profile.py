@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from infra_conformance.errors import printable
 from infra_conformance.platforms import PLATFORMS
-from infra_conformance.profile_ops import Backup, Faults, Tls
+from infra_conformance.profile_ops import Accounts, Backup, Faults, Tls
 from infra_conformance.profile_stores import Postgres, Redis
 from infra_conformance.profile_types import (
     Capability,
@@ -38,6 +38,8 @@ class Service(Strict):
     cannot_reach: tuple[ReachTarget, ...] = Field(
         (), description="`service:port` that must not answer from this service's network namespace")
     json_logs: bool = Field(False, description="every line it logs is one JSON object")
+    job: bool = Field(False, description="a one-off job that `up` runs to completion, such as a seed; the controls "
+                                         "of running services leave it out")
     compose_profiles: tuple[Slug, ...] = Field(
         (), description="the compose profiles it runs in, from the stack's `compose_profiles`; none: every one")
     ephemeral: bool = Field(False, description="keeps nothing and shares nothing: no volume or bind mount, and no "
@@ -67,11 +69,14 @@ class Api(Strict):
     gateway_service: Name = Field(description="the service that publishes the API")
     gateway_port: Port = Field(description="its container port")
     login_path: UrlPath = Field(description='POST {"tenant", "email", "password"} -> {"access_token"}')
-    me_path: UrlPath = Field(description='GET with the token -> {"email", ...}')
+    me_path: UrlPath = Field(description='GET with the token -> {"email", "role", ...}')
     probe_path: UrlPath = Field(description="GET: 200 with the token, 401 without")
     tenant: Slug = Field(description="the tenant of the login user")
     email: Email = Field(description="the login user")
-    password_secret: Name = Field(description="the secret holding the seed users' password")
+    password_secret: Name = Field(description="the secret holding the logins' password")
+    accounts: Accounts | None = Field(None, description="the stack's login commands: the suite makes its logins "
+                                                        "(email, tenant_users, role_users) before the controls and "
+                                                        "removes them after; none: the stack already has them")
     cors_origins: tuple[Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")], ...] = Field(
         (), description="the only origins that get Access-Control-Allow-Origin")
     login_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's login limit (0: none promised)")
@@ -104,9 +109,29 @@ class Api(Strict):
             raise ValueError("'api.metrics_service' and 'api.metrics_port' go together")
         if len(self.tenant_users) == 1:
             raise ValueError("'tenant_users' must name a user of at least two tenants")
+        if self.accounts and (clash := set(self.accounts.sample_users.values()) & {e for _, e, _ in self.logins()}):
+            raise ValueError(f"'api.accounts.sample_users' names {printable(sorted(clash)[0])}, a login the suite "
+                             "makes: give the suite's logins their own addresses")
         if set(self.method_roles) - {"GET"} and not self.probe_body:
             raise ValueError("'api.probe_body' is missing: api.method_roles lists POST, PATCH or DELETE")
         return self
+
+
+    def logins(self) -> list[tuple[str, str, str]]:
+        """(tenant, e-mail, role) of each login the controls use, once each.
+
+        >>> api = Api(gateway_service="gw", gateway_port=80, login_path="/l", me_path="/m", probe_path="/p",
+        ...           tenant="a", email="x@a.test", password_secret="s", role_users={"staff": "y@a.test"},
+        ...           tenant_users={"a": "x@a.test", "b": "x@b.test"},
+        ...           accounts={"service": "db", "add": ("add",), "remove": ("rm",), "role": "admin"})
+        >>> api.logins()
+        [('a', 'y@a.test', 'staff'), ('a', 'x@a.test', 'admin'), ('b', 'x@b.test', 'admin')]
+        """
+        role = self.accounts.role if self.accounts else ""
+        found = {(self.tenant, email): r for r, email in self.role_users.items()}
+        for tenant, email in [(self.tenant, self.email), *self.tenant_users.items()]:
+            found.setdefault((tenant, email), role)
+        return [(tenant, email, r) for (tenant, email), r in found.items()]
 
 
 class Load(Strict):
@@ -115,6 +140,7 @@ class Load(Strict):
     spawn_rate: Positive = Field(le=1000, description="users started per second")
     duration_s: int = Field(ge=1, le=3600, description="seconds at full load, after spawning")
     secrets_env: dict[EnvName, Name] = Field({}, description="environment variables for locust, from secrets")
+    env: dict[EnvName, EnvValue] = Field({}, description="other environment variables for locust")
     db_setup: str = Field("", max_length=4096, description="SQL run before the DB budget's queries")
     db_queries: tuple[Annotated[str, Field(min_length=1, max_length=4096)], ...] = Field(
         (), description="the API's typical queries, timed as the app role")
@@ -166,6 +192,7 @@ class Profile(Strict):
                  for section, key in (("postgres", "service"), ("redis", "service"), ("api", "gateway_service"))
                  if getattr(self, section)]
         refs += [("api.metrics_service", self.api.metrics_service)] if self.api and self.api.metrics_service else []
+        refs += [("api.accounts.service", self.api.accounts.service)] if self.api and self.api.accounts else []
         for where, name in refs:
             if name not in self.services:
                 raise ValueError(f"key '{where}' names service {printable(name)}, which is not in [services]")
@@ -173,6 +200,10 @@ class Profile(Strict):
             for unknown in sorted(set(service.compose_profiles) - set(self.compose_profiles)):
                 raise ValueError(f"key 'services.{name}.compose_profiles' names {printable(unknown)}, which is not "
                                  "in 'compose_profiles'")
+        for unknown in sorted(set(self.api.accounts.sample_compose_profiles if self.api and self.api.accounts else ())
+                              - set(self.compose_profiles)):
+            raise ValueError(f"key 'api.accounts.sample_compose_profiles' names {printable(unknown)}, which is not "
+                             "in 'compose_profiles'")
         if not self.postgres and (with_settings := [n for n, s in self.services.items() if s.pg_settings]):
             raise ValueError(f"key 'services.{with_settings[0]}.pg_settings' needs a [postgres] section: its "
                              "admin_user reads the settings")
@@ -199,7 +230,8 @@ class Profile(Strict):
     def in_compose_profile(self, name: str | None) -> Profile:
         """The profile as compose runs the stack with compose profile ``name`` (None: none): only the services
         that run then; ``every_service`` keeps them all."""
-        running = {s: service for s, service in self.every_service.items() if self.runs_in(service, name)}
+        running = {s: service for s, service in self.every_service.items()
+                   if self.runs_in(service, name) and not service.job}
         return self.model_copy(update={"services": running, "compose_profile": name,
                                        "declared_services": self.every_service})
 

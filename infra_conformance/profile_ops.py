@@ -1,4 +1,5 @@
-"""The profile's operational promises: how the stack rides out faults, its backup commands, and its gateway's TLS."""
+"""The profile's operational promises: how the stack rides out faults, its backup and login commands, and its
+gateway's TLS."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from infra_conformance.profile_types import ContainerPath, Name, Port, Positive, Strict
+from infra_conformance.profile_types import ContainerPath, Email, Name, Port, Positive, Slug, Strict
 
 
 def _no_parent(value: str) -> str:
@@ -35,6 +36,20 @@ class Backup(Strict):
     confirm: Command = Field(("--yes",), description="added to `restore` to answer its question yes")
     prune: Command = Field(description="removes the backups older than `retention_days` and keeps the rest")
     retention_days: int = Field(ge=1, le=3650, description="the age in days at which `prune` removes a backup")
+
+
+class Accounts(Strict):
+    service: Name = Field(description="the compose service that runs `add` and `remove` (`docker compose exec`)")
+    add: Command = Field(description="makes, or updates, the logins on its stdin, one per line: tenant, e-mail, role "
+                                     "and password, tab-separated")
+    remove: Command = Field(description="deletes the logins on its stdin, one per line: tenant and e-mail, "
+                                        "tab-separated")
+    role: Slug = Field(description="the role of a `tenant_users` login that `role_users` does not name")
+    sample_users: dict[Slug, Email] = Field(
+        {}, description="role -> the development seed's login of that role in `api.tenant`, with the password in "
+                        "`api.password_secret` (PRF-03)")
+    sample_compose_profiles: tuple[Slug, ...] = Field(
+        (), description="the compose profiles whose stack has the sample users; in every other, none logs in")
 
 
 class Tls(Strict):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docker
 
-from infra_conformance import remote
+from infra_conformance import accounts, remote
 from infra_conformance.compose import Compose, ComposeError, project_filter
 from infra_conformance.engine import health, logs, service_of
 from infra_conformance.platforms import RunPlatform
@@ -93,8 +93,8 @@ class Stack:
 
     def recreate(self, lose_volumes_of: str | None = None, timeout_s: int = 300) -> None:
         """``down`` without ``-v``, then ``up`` until healthy, as a reboot or an update does; with
-        ``lose_volumes_of``, that service's named volumes are removed in between, as when its disk dies.
-        Published ports change: read them again with ``port``."""
+        ``lose_volumes_of``, that service's named volumes are removed in between, as when its disk dies, and the
+        controls' logins are made again. Published ports change: read them again with ``port``."""
         mounts = self.container(lose_volumes_of).attrs["Mounts"] if lose_volumes_of else []
         self.compose.run("down", "--timeout", "10", timeout_s=timeout_s)
         for mount in mounts:
@@ -103,6 +103,8 @@ class Stack:
         self.compose.run("up", "--detach", "--no-build", "--wait", "--wait-timeout", str(timeout_s),
                          timeout_s=timeout_s + 60)
         self._forwards.clear()
+        if mounts and (api := self.profile.api) and api.accounts:
+            accounts.make(self.compose, api, self.secret(api.password_secret))
 
     def versions(self) -> dict[str, str]:
         """The engine's and compose's versions, for the report."""

@@ -1,12 +1,16 @@
-"""Compose profiles: what each one runs and publishes, and a test database that keeps and shares nothing."""
+"""Compose profiles: what each one runs and publishes, a test database that keeps and shares nothing, and sample
+users in development only."""
 
 import dataclasses
 import ipaddress
 
 import pytest
+import requests
 
+from fixtures.clients import answered
 from infra_conformance import engine
 from infra_conformance.profile import Profile
+from infra_conformance.wait import wait_for
 
 
 def _published(service: dict) -> list[tuple[int, str]]:
@@ -87,3 +91,47 @@ def _show(container, user: str, setting: str) -> str:
     if done.exit_code != 0:
         pytest.fail(f"psql in {engine.service_of(container)} could not read {setting}: {output[-200:]}", pytrace=False)
     return output
+
+
+@pytest.mark.control("PRF-03", severity="high", claims=["N3"])
+def test_sample_users_only_in_development(stack, gateway_url, http, record_property):
+    """The development seed's sample users, one per role, log in with that role in the compose profiles that
+    promise them, and in no other.
+
+    Rationale: sample logins with a password that every developer knows are how each
+    role is tried out; in production they are a door for anyone who read the README.
+    The suite makes its own logins for the other controls, so a stack needs no login
+    that it did not create on purpose.
+
+    Fix: Seed sample users from a job of the development compose profile only (a
+    one-shot service with `profiles: [dev]` that a dev service waits for with
+    `condition: service_completed_successfully`), never from the database's init
+    scripts.
+
+    References: https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html
+    """
+    api = stack.profile.api
+    if not (api.accounts and api.accounts.sample_users):
+        pytest.skip("the profile names no api.accounts.sample_users")
+    promised = stack.profile.compose_profile in api.accounts.sample_compose_profiles
+    where = f"compose profile {stack.profile.compose_profile or 'none'}"
+    found = {role: _sample_login(stack, gateway_url, http, email) for role, email in api.accounts.sample_users.items()}
+    record_property("sample_logins_tried", len(found))
+    if promised:
+        wrong = [f"{role}: {found[role]}" for role in found if found[role] != f"role {role}"]
+        assert not wrong, f"{where}: expected each sample user to log in with its role, found {'; '.join(wrong)}"
+    else:
+        opened = [f"{api.accounts.sample_users[role]} ({found[role]})" for role in found if found[role] != "401"]
+        assert not opened, f"{where}: expected no sample user to log in (401), found {', '.join(opened)}"
+
+
+def _sample_login(stack, gateway_url: str, http, email: str) -> str:
+    """What a login as ``email`` with the logins' password gives: ``role <role>`` when it works, else the status."""
+    api = stack.profile.api
+    login = wait_for(lambda: answered(http.post(gateway_url + api.login_path, json={
+        "tenant": api.tenant, "email": email, "password": stack.secret(api.password_secret)})),
+        f"POST {api.login_path} as {email}", errors=(ConnectionError, requests.ConnectionError), timeout_s=30)
+    if login.status_code != 200:
+        return str(login.status_code)
+    me = http.get(gateway_url + api.me_path, headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    return f"role {me.json().get('role')}" if me.status_code == 200 else f"{api.me_path} answered {me.status_code}"

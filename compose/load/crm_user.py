@@ -2,8 +2,9 @@
 
     CRM_PASSWORD=... locust -f compose/load/crm_user.py --host http://127.0.0.1:8080
 
-The suite runs it headless (docs/budgets.md). Tenants and password come from the
-environment, never from the command line.
+The suite runs it headless (docs/budgets.md). The logins (CRM_LOGINS, tenant=e-mail pairs; by
+default the development seed's admins) and their password come from the environment, never from
+the command line.
 """
 
 import os
@@ -12,16 +13,17 @@ import uuid
 
 from locust import HttpUser, between, task
 
-TENANTS = os.environ.get("CRM_TENANTS", "acme,globex").split(",")
+LOGINS = dict(pair.split("=", 1) for pair in
+              os.environ.get("CRM_LOGINS", "acme=admin@acme.test,globex=admin@globex.test").split(","))
 
 
 class CrmUser(HttpUser):
     wait_time = between(0.5, 1.5)
 
     def on_start(self):
-        tenant = random.choice(TENANTS)
+        tenant = random.choice(list(LOGINS))
         response = self.client.post("/auth/login", name="/auth/login", json={
-            "tenant": tenant, "email": f"admin@{tenant}.test", "password": os.environ["CRM_PASSWORD"]})
+            "tenant": tenant, "email": LOGINS[tenant], "password": os.environ["CRM_PASSWORD"]})
         response.raise_for_status()
         self.client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
         self.client_ids = [c["id"] for c in self.client.get("/api/clients", name="/api/clients").json()["items"]]

@@ -64,7 +64,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
         || die "$PGDATA is not empty but has no PG_VERSION; refusing to initialise over it"
     [ -d "$PGSOCKET" ] && [ -w "$PGSOCKET" ] \
         || die "$PGSOCKET is missing or not writable (mount a tmpfs there)"
-    for s in pg_admin_password pg_app_password pg_readonly_password seed_password; do
+    for s in pg_admin_password pg_app_password pg_readonly_password; do
         [ -r "$SECRETS_DIR/$s" ] && [ -s "$SECRETS_DIR/$s" ] \
             || die "secret $SECRETS_DIR/$s is missing, empty or unreadable by uid $(id -u)"
     done

@@ -24,9 +24,9 @@ REFERENCE = tomllib.loads((COMPOSE / "conformance.toml").read_text())
 # Free text by design, never handed to a command: SQL for PostgreSQL, a JSON body for the API.
 FREE_TEXT = ("load.db_setup", "load.db_queries", "api.probe_body.")
 # Values of a hostile class that are valid for some keys: (class, keys it is valid for).
-VALID = [("traversal", r"^env\."), ("absolute", r"^env\."), ("empty", r"^env\."),  # a variable may hold a path
+VALID = [("traversal", r"^(load\.)?env\."), ("absolute", r"^(load\.)?env\."), ("empty", r"^(load\.)?env\."),  # a path
          ("absolute", r"(\.writable|_paths?|\.resources)$"),  # container paths and URL paths are absolute
-         ("absolute", r"^backup\.(directory|backup|verify|restore|confirm|prune)$"),  # and so are commands
+         ("absolute", r"^backup\.(directory|backup|verify|restore|confirm|prune)$|^api\.accounts\.(add|remove)$"),
          ("fraction", r"^(budgets\.|faults\.|load\.spawn_rate$)"), ("huge", r"^budgets\."),  # finite and positive
          ("zero", r"^api\.(login|api)_(rate_per_s|burst)$")]  # 0: no rate limit promised
 CLEAN_LINE = re.compile(r"^[\x20-\x7e…]{1,600}$")

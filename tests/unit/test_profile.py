@@ -42,7 +42,7 @@ def test_reference_profile_loads():
     assert profile.api.cors_origins == ("https://crm.example.test",) and profile.api.login_burst == 10
     assert profile.postgres.tenants == ("acme", "globex") and profile.postgres.tls
     assert profile.redis.maxmemory_bytes == 64 * 2**20 and profile.redis.maxmemory_policy == "noeviction"
-    assert profile.api.tenant_users["globex"] == "admin@globex.test"
+    assert profile.api.tenant_users["globex"] == "conformance.admin@globex.test"
 
 
 def test_sections_are_optional(data, parse_profile):
@@ -174,7 +174,7 @@ def test_a_compose_profile_runs_its_own_services_and_those_of_every_profile():
     assert list(profile.in_compose_profile("dev").services) == [*core, "admin"]
     test = profile.in_compose_profile("test")
     assert list(test.services) == [*core, "postgres-test"] and test.compose_profile == "test"
-    assert set(test.declared_services) == {*core, "admin", "postgres-test"}
+    assert set(test.declared_services) == {*core, "admin", "seed", "postgres-test"}
 
 
 def test_a_service_in_an_undeclared_compose_profile_is_one_line(data, parse_profile):

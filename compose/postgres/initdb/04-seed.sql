@@ -1,11 +1,10 @@
--- 04: sample data for tenants acme and globex, then ANALYZE.
+-- 04: sample data for tenants acme and globex (no logins: see 04-seed-tenant.psql), then ANALYZE.
 -- Runs as crm_owner, so FORCE ROW LEVEL SECURITY applies: each tenant is
 -- seeded in its own transaction with app.tenant_id set via
 -- set_config(..., true) (transaction-local); tenant_id comes from the column
 -- default. The per-tenant logic is in 04-seed-tenant.psql (included twice).
 \set ON_ERROR_STOP on
 \connect crm
-\set seed_password `cat /run/secrets/seed_password`
 SET ROLE crm_owner;
 SET search_path = public;
 
@@ -34,6 +33,5 @@ INSERT INTO tenants (slug, name) VALUES
 \ir 04-seed-tenant.psql
 
 RESET ROLE;
-\unset seed_password
 
 ANALYZE;
