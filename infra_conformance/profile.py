@@ -37,7 +37,7 @@ class Service(Strict):
     writable: tuple[ContainerPath, ...] = Field((), description="the only writable paths (tmpfs, volumes)")
     cannot_reach: tuple[ReachTarget, ...] = Field(
         (), description="`service:port` that must not answer from this service's network namespace")
-    json_logs: bool = Field(False, description="every line it logs is one JSON object")
+    json_logs: bool = Field(False, description="every line it logs, on stdout and stderr, is one JSON object")
     job: bool = Field(False, description="a one-off job that `up` runs to completion, such as a seed; the controls "
                                          "of running services leave it out")
     compose_profiles: tuple[Slug, ...] = Field(

@@ -6,6 +6,8 @@ import re
 import docker
 import pytest
 
+from fixtures.clients import current_gateway_url
+
 TAIL = 5000  # lines per container: what an operator scrolls through
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -35,19 +37,24 @@ def _personal_data(secrets: list[str], line: str) -> str | None:
 
 
 @pytest.mark.control("CTR-20", severity="medium", claims=["Z12"])
-def test_logs_are_json(stack, json_log_service):
-    """A service whose profile promises JSON logs writes one JSON object per line.
+def test_logs_are_json(stack, json_log_service, http):
+    """A service whose profile promises JSON logs writes one JSON object per line, on stdout and stderr.
 
     Rationale: structured logs are what a log collector parses into fields (level,
     route, status, duration) without fragile patterns; a single plain-text line (a
     traceback, a library's print) breaks that parsing and hides the event.
 
     Fix: Give every logger a JSON formatter (the reference API's `crm_api/logs.py`), and
-    route library and server loggers through it.
+    route library and server loggers through it. PostgreSQL: `log_destination =
+    'jsonlog'`; nginx: a `log_format` with `escape=json`. A server with no JSON
+    format of its own (Redis, nginx's error log) needs its lines converted, as the
+    reference stack's entrypoints do.
 
     References: https://docs.python.org/3/howto/logging-cookbook.html#implementing-structured-logging; https://12factor.net/logs
     """
     service = json_log_service
+    if api := stack.profile.api:  # a request through the gateway, so that every service on its way logs
+        http.get(current_gateway_url(stack) + api.probe_path)
     lines = _lines(stack.container(service), service)
     assert lines, f"{service}: expected JSON log lines, found no log at all"
     wrong = []

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 import requests
 
-from fixtures.clients import answered
+from fixtures.clients import answered, current_gateway_url
 from infra_conformance import engine
 from infra_conformance.profile import Profile
 from infra_conformance.wait import wait_for
@@ -94,7 +94,7 @@ def _show(container, user: str, setting: str) -> str:
 
 
 @pytest.mark.control("PRF-03", severity="high", claims=["N3"])
-def test_sample_users_only_in_development(stack, gateway_url, http, record_property):
+def test_sample_users_only_in_development(stack, gateway_url, http, record_property):  # skips without [api]
     """The development seed's sample users, one per role, log in with that role in the compose profiles that
     promise them, and in no other.
 
@@ -115,7 +115,8 @@ def test_sample_users_only_in_development(stack, gateway_url, http, record_prope
         pytest.skip("the profile names no api.accounts.sample_users")
     promised = stack.profile.compose_profile in api.accounts.sample_compose_profiles
     where = f"compose profile {stack.profile.compose_profile or 'none'}"
-    found = {role: _sample_login(stack, gateway_url, http, email) for role, email in api.accounts.sample_users.items()}
+    url = current_gateway_url(stack)  # a destructive control may have recreated the stack
+    found = {role: _sample_login(stack, url, http, email) for role, email in api.accounts.sample_users.items()}
     record_property("sample_logins_tried", len(found))
     if promised:
         wrong = [f"{role}: {found[role]}" for role in found if found[role] != f"role {role}"]

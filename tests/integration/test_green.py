@@ -58,7 +58,7 @@ def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
     skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "skipped"}
     assert skipped.keys() == {"API-01", "API-02", "API-03", "API-04", "API-05", "API-06", "API-07", "API-08",
                               "PRF-01", "PRF-02", "NET-03", "CTR-20", "RLS-12", "RLS-13",
-                              "GW-01", "GW-02", "GW-03", "GW-04", "GW-05", "GW-06", "GW-07",
+                              "GW-01", "GW-02", "GW-03", "GW-04", "GW-05", "GW-06", "GW-07", "PRF-03",
                               "RDS-04", "RDS-07", "RES-01", "RES-02",
                               "BAK-01", "BAK-02", "BAK-03", "BAK-04", "BAK-05",
                               "PG-03", "PG-09", "PG-10", "PG-12", "PG-13", "PG-14", "PG-15", "PG-16", "PG-17",

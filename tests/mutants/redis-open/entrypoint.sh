@@ -1,6 +1,6 @@
 #!/bin/sh
 # The reference entrypoint, loosened: no passwords (and protected mode off, so clients on other
-# hosts are served anyway), every command, no AOF, no memory ceiling.
+# hosts are served anyway), every command, no AOF, no memory ceiling, and Redis's own plain-text log.
 set -eu
 hash() { sha256sum "$1" | cut -d' ' -f1; }
 umask 077
