@@ -35,9 +35,25 @@ def test_exact_command_line_is_an_argument_list():
         run.return_value = subprocess.CompletedProcess([], 0, "", "")
         runner.run(*compose.cleanup_commands()[0])
     argv = run.call_args.args[0]
-    assert argv == ["docker", "compose", "-f", "a b.yaml", "-f", "$(touch x).yaml", "-p", "conformance-1",
+    assert argv == [*compose.compose_command(), "-f", "a b.yaml", "-f", "$(touch x).yaml", "-p", "conformance-1",
                     "down", "--volumes", "--remove-orphans", "--timeout", "10"]
     assert "shell" not in run.call_args.kwargs and run.call_args.kwargs["env"]["SECRETS_DIR"] == "/s"
+
+
+def test_compose_runs_as_the_docker_clis_plugin_binary_where_there_is_one(tmp_path, monkeypatch):
+    plugin = tmp_path / "cli-plugins" / "docker-compose"
+    plugin.parent.mkdir()
+    plugin.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(compose, "SYSTEM_PLUGIN_DIRS", ())
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    compose.compose_command.cache_clear()
+    try:
+        assert compose.compose_command() == ("docker", "compose")  # not executable: the docker CLI skips it too
+        plugin.chmod(0o755)
+        compose.compose_command.cache_clear()
+        assert compose.compose_command() == (str(plugin),)
+    finally:
+        compose.compose_command.cache_clear()
 
 
 def test_pytest_docker_port_lookup_goes_through_the_argument_list():
