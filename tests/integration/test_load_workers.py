@@ -14,8 +14,8 @@ COUNTED = os.path.relpath(ROOT / "tests" / "load" / "counted_user.py", ROOT / "c
 def test_two_local_workers_add_up(run_suite):
     run = run_suite("--control", "BUD-04", "--load-workers", "2", "--pi-emulation", "off",
                     "--allow-outside-paths", "--profile-set", f'load.locustfile="{COUNTED}"',
-                    "--profile-set", "load.users=20", "--profile-set", "load.spawn_rate=4",
-                    "--profile-set", "load.duration_s=15",
+                    "--profile-set", "load.users=8", "--profile-set", "load.spawn_rate=4",
+                    "--profile-set", "load.duration_s=8",
                     # It runs beside other boots: only the request count is judged here, not the latency.
                     "--profile-set", "budgets.api_p95_ms=60000", "--max-contention", "1024")
     assert run.returncode == 0, run.tail()
