@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import secrets
 import socket
 from pathlib import Path
@@ -47,9 +48,25 @@ def write_compose_env(env: dict[str, str], directory: Path) -> Path:
     return path
 
 
-def free_port() -> int:
-    """A loopback port that nothing listens on now, for the engine to publish on moments later."""
-    with socket.socket() as probe:
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def free_port(ephemeral: Path = EPHEMERAL_RANGE) -> int:
+    """A loopback port that nothing listens on now, for the engine to publish on moments later.
+
+    It is drawn from the 10,000 ports below the kernel's ephemeral range. The engine publishes a port "0" from
+    that range, as the kernel binds port 0: a port drawn there can be taken before the engine binds it, and
+    once was, while another run booted ("Bind for 127.0.0.1:47315 failed: port is already allocated").
+    """
+    low = int(ephemeral.read_text().split()[0]) if ephemeral.is_file() else 32768
+    for port in random.sample(range(max(1024, low - 10000), low), min(100, max(0, low - 1024))):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as probe:  # nothing free below the range: the kernel's choice
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 

@@ -106,6 +106,14 @@ def test_access_overlay_publishes_data_services_on_fixed_loopback_ports():
     }
 
 
+def test_free_ports_are_drawn_below_the_ephemeral_range(tmp_path):
+    ephemeral = tmp_path / "ip_local_port_range"
+    ephemeral.write_text("32768\t60999\n")
+    assert all(22768 <= runfiles.free_port(ephemeral) < 32768 for _ in range(20))
+    ephemeral.write_text("1024\t65535\n")  # nothing below it: the kernel's choice, from the range
+    assert 1024 <= runfiles.free_port(ephemeral) <= 65535
+
+
 def test_access_overlay_file_uses_free_ports(tmp_path):
     overlay = yaml.safe_load(runfiles.write_access_overlay(PROFILE, tmp_path).read_text())
     ports = [spec["ports"][0].split(":") for spec in overlay["services"].values()]
