@@ -120,7 +120,8 @@ def test_data_services_unreachable(stack, inspector_image, reach, record_propert
     A connection counts when each of the next three attempts connects too. One that no
     later attempt repeats is recorded in the report, not counted: Docker's bridge driver
     lifts its isolation for a moment whenever a network is created or removed on the
-    engine. A mixed result fails as unclear.
+    engine. A mixed round is probed again, up to three rounds; one blocked from its first
+    attempt settles it as blocked, and a result that stays mixed fails as unclear.
 
     Fix: Put data services on an `internal: true` network that the front service does
     not join.
