@@ -28,8 +28,8 @@ class ComposeError(RuntimeError):
 @functools.cache
 def compose_command() -> tuple[str, ...]:
     """How to run compose: the binary of the CLI plugin that ``docker compose`` runs, found as the docker CLI
-    finds it, else ``docker compose``. Run directly, each call skips the CLI and its plugin lookup: three
-    processes fewer and about 0.05 s of CPU, over some 1,500 calls in ``make test``."""
+    finds it, else ``docker compose``. Run directly, each call skips the CLI and its plugin lookup: 0.04 s
+    of CPU instead of 0.11 here, over some 800 calls in ``make test``."""
     user = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "cli-plugins"
     for folder in (user, *map(Path, SYSTEM_PLUGIN_DIRS)):
         if os.access(plugin := folder / "docker-compose", os.X_OK) and plugin.is_file():

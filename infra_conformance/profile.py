@@ -116,7 +116,6 @@ class Api(Strict):
             raise ValueError("'api.probe_body' is missing: api.method_roles lists POST, PATCH or DELETE")
         return self
 
-
     def logins(self) -> list[tuple[str, str, str]]:
         """(tenant, e-mail, role) of each login the controls use, once each.
 
@@ -196,14 +195,12 @@ class Profile(Strict):
         for where, name in refs:
             if name not in self.services:
                 raise ValueError(f"key '{where}' names service {printable(name)}, which is not in [services]")
-        for name, service in self.services.items():
-            for unknown in sorted(set(service.compose_profiles) - set(self.compose_profiles)):
-                raise ValueError(f"key 'services.{name}.compose_profiles' names {printable(unknown)}, which is not "
-                                 "in 'compose_profiles'")
-        for unknown in sorted(set(self.api.accounts.sample_compose_profiles if self.api and self.api.accounts else ())
-                              - set(self.compose_profiles)):
-            raise ValueError(f"key 'api.accounts.sample_compose_profiles' names {printable(unknown)}, which is not "
-                             "in 'compose_profiles'")
+        named = [(f"services.{name}.compose_profiles", s.compose_profiles) for name, s in self.services.items()]
+        if self.api and self.api.accounts:
+            named.append(("api.accounts.sample_compose_profiles", self.api.accounts.sample_compose_profiles))
+        for where, profiles in named:
+            for unknown in sorted(set(profiles) - set(self.compose_profiles)):
+                raise ValueError(f"key '{where}' names {printable(unknown)}, which is not in 'compose_profiles'")
         if not self.postgres and (with_settings := [n for n, s in self.services.items() if s.pg_settings]):
             raise ValueError(f"key 'services.{with_settings[0]}.pg_settings' needs a [postgres] section: its "
                              "admin_user reads the settings")
