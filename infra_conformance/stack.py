@@ -115,4 +115,7 @@ class Stack:
         return {"engine": str(self.client.version().get("Version", "unknown")), "compose": compose}
 
     def unhealthy_services(self) -> list[str]:
-        return sorted({service_of(c) for c in self.containers() if health(c) != "healthy"})
+        """Services with a container that is not healthy, but for one-off jobs, which exit when done."""
+        jobs = {name for name, service in self.profile.every_service.items() if service.job}
+        return sorted({name for c in self.containers()
+                       if (name := service_of(c)) not in jobs and health(c) != "healthy"})

@@ -95,8 +95,7 @@ def _show(container, user: str, setting: str) -> str:
 
 @pytest.mark.control("PRF-03", severity="high", claims=["N3"])
 def test_sample_users_only_in_development(stack, gateway_url, http, record_property):  # skips without [api]
-    """The development seed's sample users, one per role, log in with that role in the compose profiles that
-    promise them, and in no other.
+    """The sample users log in, each with its role, in the compose profiles that promise them, and in no other.
 
     Rationale: sample logins with a password that every developer knows are how each
     role is tried out; in production they are a door for anyone who read the README.
