@@ -37,7 +37,7 @@ def _personal_data(secrets: list[str], line: str) -> str | None:
 
 
 @pytest.mark.control("CTR-20", severity="medium", claims=["Z12"])
-def test_logs_are_json(stack, json_log_service, http):
+def test_logs_are_json(stack, json_log_service, http, record_property):
     """A service whose profile promises JSON logs writes one JSON object per line, on stdout and stderr.
 
     Rationale: structured logs are what a log collector parses into fields (level,
@@ -56,6 +56,7 @@ def test_logs_are_json(stack, json_log_service, http):
     if api := stack.profile.api:  # a request through the gateway, so that every service on its way logs
         http.get(current_gateway_url(stack) + api.probe_path)
     lines = _lines(stack.container(service), service)
+    record_property("lines_read", len(lines))
     assert lines, f"{service}: expected JSON log lines, found no log at all"
     wrong = []
     for number, line in enumerate(lines, 1):
