@@ -23,7 +23,7 @@ arm64: setup ## Build and run the stack for linux/arm64 (emulated on amd64, budg
 	  --stack-dir $(STACK_DIR) --reports-dir $(REPORTS)/arm64 \
 	  --junitxml=$(REPORTS)/arm64/junit.xml --html=$(REPORTS)/arm64/report.html --self-contained-html $(PYTEST_ARGS)
 
-stability: setup ## Five quiet runs, then three beside a sysbench thread on CPU 0: flips and budget spreads (about 30 min)
+stability: setup ## Five quiet runs (at most ten), then three beside a sysbench thread on CPU 0: flips and budget spreads (30 to 60 min)
 	@status=0; \
 	$(PY) -m infra_conformance.stability --runs 5 --reports-dir $(REPORTS)/stability -- $(PYTEST_ARGS) || status=1; \
 	$(PY) -m infra_conformance.stability --runs 3 --background-load --reports-dir $(REPORTS)/stability-loaded \

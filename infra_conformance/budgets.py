@@ -53,15 +53,18 @@ class Budget:
                    baseline, max_regression_percent)
 
     @property
+    def within_limit(self) -> bool:
+        return math.isfinite(self.measured) and self.measured < self.limit
+
+    @property
     def regression_percent(self) -> float | None:
         return (self.measured - self.baseline) / self.baseline * 100 if self.baseline else None
 
     @property
     def message(self) -> str:
-        within = math.isfinite(self.measured) and self.measured < self.limit
-        relation = "<" if within else ">="
+        relation = "<" if self.within_limit else ">="
         text = f"{self.name} {self.measured:.3g} {self.unit} {relation} {self.limit:g} {self.unit} budget"
-        if within and not self.passed:
+        if self.within_limit and not self.passed:
             text += (f" but {self.regression_percent:.0f} % worse than the baseline {self.baseline:g} {self.unit} "
                      f"(at most {self.max_regression_percent:g} %)")
         return f"{text} ({describe(self.conditions)})"

@@ -17,8 +17,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra_conformance.budgets import Budget
+
 THRESHOLD_CORES = 0.5  # half a core, other work and steal together: docs/budgets.md says why
 STACK_STEAL_SHARE = 0.10  # of the stack's CPUs' time: docs/budgets.md gives the runs that set it
+LATENCY_STEAL_SHARE = 0.03  # latency follows steal: above this share the API p95 moved by more than ±20 % run to run
 ENGINE_PROCESSES = ("dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2", "docker-proxy")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -62,6 +65,10 @@ class Contention:
                 "stack_steal_share": round(self.stack_steal_share, 3), "window_s": round(self.window_s, 1),
                 "threshold_cores": self.threshold_cores, "threshold_stack_steal": self.threshold_stack_steal}
 
+    def record(self) -> dict:
+        """What a budget keeps in its conditions: the figures, the verdict and the line that says them."""
+        return {**self.as_dict(), "too_busy": self.too_busy, "summary": self.describe()}
+
     def describe(self) -> str:
         """One line.
 
@@ -73,6 +80,46 @@ class Contention:
                 f"{self.steal_cores:.2f} ({self.stack_steal_share * 100:.0f} % of the stack's CPUs) over "
                 f"{self.window_s:.0f} s (thresholds {self.threshold_cores:g} cores, "
                 f"{self.threshold_stack_steal * 100:.0f} %)")
+
+
+def unjudgeable(budget: Budget, found: dict | None, busy_flatters: bool = False, follows_steal: bool = False) -> str:
+    """Why ``budget``, measured under the contention ``found``, cannot be judged; empty when it can.
+
+    A busy host only makes a stack look slower: a pass stands, unless ``busy_flatters`` (CPU use, which a starved
+    stack under-reports). A figure that ``follows_steal`` (latency) moves by more than a baseline's tolerance once
+    the hypervisor takes more than ``LATENCY_STEAL_SHARE`` of the stack's CPUs, so failing only its baseline
+    there is no verdict either.
+
+    >>> quiet, stolen = Contention(60, 0, 0.01, 1, 0.3).record(), Contention(60, 0, 0.05, 1, 0.3, 0.5, 0.05).record()
+    >>> regressed = Budget.judge("API p95", 40, 200, "ms", {}, baseline=30, max_regression_percent=20)
+    >>> unjudgeable(regressed, quiet, follows_steal=True), unjudgeable(regressed, stolen)
+    ('', '')
+    >>> print(unjudgeable(regressed, stolen, follows_steal=True))  # doctest: +NORMALIZE_WHITESPACE
+    the host was too busy to judge API p95 against its baseline: the hypervisor stole 5 % of the stack's CPUs,
+    and above 3 % this figure moves by more than 20 % run to run; run the budgets on a quiet machine
+    (docs/budgets.md)
+    """
+    found = found or {}
+    if found.get("too_busy") and (busy_flatters or not budget.passed):
+        return (f"the host was too busy to judge {budget.name}: {found['summary']}; run the budgets on a quiet "
+                "machine, or raise --max-contention (docs/budgets.md)")
+    if follows_steal and blurs(found) and budget.within_limit and not budget.passed:
+        return (f"the host was too busy to judge {budget.name} against its baseline: the hypervisor stole "
+                f"{found['stack_steal_share'] * 100:.0f} % of the stack's CPUs, and above "
+                f"{LATENCY_STEAL_SHARE * 100:.0f} % this figure moves by more than 20 % run to run; run the budgets "
+                "on a quiet machine (docs/budgets.md)")
+    return ""
+
+
+def blurs(found: dict) -> bool:
+    """Whether the hypervisor took more than ``LATENCY_STEAL_SHARE`` of the stack's CPUs during a measurement, too
+    much for a latency figure to be compared run to run; one that was not measured (the engine on another host) is
+    taken as it is.
+
+    >>> blurs(Contention(60, 0.0, 0.05, 1.0, 0.3, stack_steal_share=0.05).record()), blurs({"measured": False})
+    (True, False)
+    """
+    return "summary" in found and found["stack_steal_share"] > LATENCY_STEAL_SHARE
 
 
 def measure(start: Sample, end: Sample, threshold_cores: float = THRESHOLD_CORES) -> Contention:

@@ -6,8 +6,11 @@
 Each run is ``pytest suites`` with its own reports folder. With ``--background-load``, one sysbench CPU thread
 runs on CPU 0 for the whole of each run. A run either keeps every verdict or stops with the contention message
 (exit 3); a control whose verdict differs between completed runs is a flip, and a run that ends any other way
-(bad input, a crash, an exit 3 without that message) is broken. Writes ``stability.json`` and
-``stability.md`` in the reports folder.
+(bad input, a crash, an exit 3 without that message) is broken. A completed run is quiet when every budget was
+measured within its contention thresholds and every latency figure within 3 % of steal on the stack's CPUs;
+the spreads are over the quiet runs, and a quiet campaign goes on
+until ``--runs`` of them (at most ``--max-runs`` runs). Writes ``stability.json`` and ``stability.md`` in the
+reports folder.
 """
 
 from __future__ import annotations
@@ -43,8 +46,17 @@ def one_run(folder: Path, extra: list[str], background: bool) -> dict:
             "verdict": summary.get("verdict"), "stopped": said[-1] if said else None,
             "outcomes": {_case(c): c["outcome"] for c in summary.get("controls", [])},
             "budgets": {b["name"]: {"measured": b["measured"], "limit": b["limit"], "passed": b["passed"],
-                                    "contention": (b["conditions"].get("contention") or {}).get("summary")}
+                                    "contention": (b["conditions"].get("contention") or {}).get("summary"),
+                                    "too_busy": bool((b["conditions"].get("contention") or {}).get("too_busy")),
+                                    "blurred": bool((b["conditions"].get("contention") or {}).get("blurred"))}
                         for b in summary.get("budgets", [])}}
+
+
+def quiet(run: dict) -> bool:
+    """Completed, with every budget measured within its contention thresholds, and every latency figure within
+    ``LATENCY_STEAL_SHARE`` of steal (a pass outside them stands, but its figure is not one to compare)."""
+    return run["exit"] in (0, 1) and not any(budget.get("too_busy") or budget.get("blurred")
+                                             for budget in run["budgets"].values())
 
 
 def _stopped(run: dict) -> bool:
@@ -57,13 +69,16 @@ def _case(control: dict) -> str:
 
 
 def compare(runs: list[dict]) -> dict:
-    """Flips between completed runs, and each budget's spread around its median.
+    """Flips between completed runs, and each budget's spread around its median over the quiet runs.
 
     >>> a = {"exit": 0, "outcomes": {"X-01": "passed"}, "budgets": {"p95": {"measured": 10.0}}}
     >>> b = {"exit": 1, "outcomes": {"X-01": "failed"}, "budgets": {"p95": {"measured": 12.0}}}
     >>> found = compare([a, b, {**a, "budgets": {"p95": {"measured": 11.0}}}])
     >>> found["flips"], found["budgets"]["p95"]
     ({'X-01': ['passed', 'failed', 'passed']}, {'min': 10.0, 'median': 11.0, 'max': 12.0, 'spread_percent': 9.1})
+    >>> noisy = {**a, "budgets": {"p95": {"measured": 30.0, "too_busy": True}}}
+    >>> found = compare([a, noisy]); found["quiet"], found["budgets"]["p95"]["max"], found["flips"]
+    (1, 10.0, {})
     >>> compare([{"exit": 4, "outcomes": {}, "budgets": {}}])["broken"]
     [1]
     >>> compare([{"exit": 3, "stopped": None, "outcomes": {}, "budgets": {}}])["broken"]  # no engine, say
@@ -75,28 +90,34 @@ def compare(runs: list[dict]) -> dict:
     cases = sorted({case for run in completed for case in run["outcomes"]})
     flips = {case: seen for case in cases
              if len(set(seen := [run["outcomes"].get(case, "not run") for run in completed])) > 1}
-    budgets = {}
-    for name in sorted({name for run in completed for name in run["budgets"]}):
-        values = [run["budgets"][name]["measured"] for run in completed if name in run["budgets"]]
+    calm, budgets = [run for run in completed if quiet(run)], {}
+    for name in sorted({name for run in calm for name in run["budgets"]}):
+        values = [run["budgets"][name]["measured"] for run in calm if name in run["budgets"]]
         middle = statistics.median(values)
         spread = max(abs(v - middle) for v in values) / middle * 100 if middle else float("inf")
         budgets[name] = {"min": min(values), "median": middle, "max": max(values),
                          "spread_percent": round(spread, 1)}
-    return {"completed": len(completed), "stopped": len(stopped), "broken": broken,
+    return {"completed": len(completed), "quiet": len(calm), "stopped": len(stopped), "broken": broken,
             "flips": flips, "budgets": budgets}
 
 
 def markdown(result: dict, background: bool) -> str:
     lines = [f"# Stability: {len(result['runs'])} runs" + (" with a background load (sysbench, CPU 0)"
                                                            if background else " on a quiet machine"), "",
-             "| run | exit | verdict | duration | contention (load window) |", "|---|---|---|---|---|"]
+             "| run | exit | verdict | quiet | duration | API p95 | contention (load window) |",
+             "|---|---|---|---|---|---|---|"]
     for i, run in enumerate(result["runs"], 1):
-        contention = run["stopped"] or (run["budgets"].get("API p95") or {}).get("contention") or ""
-        lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {run['duration_s']:.0f} s | {contention} |")
+        api = run["budgets"].get("API p95") or {}
+        contention = run["stopped"] or api.get("contention") or ""
+        figure = f"{api['measured']:g} ms" if api else ""
+        lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {'yes' if quiet(run) else 'no'} | "
+                     f"{run['duration_s']:.0f} s | {figure} | {contention} |")
     found = result["comparison"]
-    lines += ["", f"Completed runs: {found['completed']}; stopped as an environment problem: {found['stopped']}; "
-              f"broken (bad input, a crash or another exit 3, so no evidence): {len(found['broken'])}.",
+    lines += ["", f"Completed runs: {found['completed']}, of which quiet: {found['quiet']}; stopped as an environment "
+              f"problem: {found['stopped']}; broken (bad input, a crash or another exit 3, so no evidence): "
+              f"{len(found['broken'])}.",
               "", "Flips: " + (", ".join(f"{case} {seen}" for case, seen in found["flips"].items()) or "none"), "",
+              f"Over the {found['quiet']} quiet runs:", "",
               "| budget | min | median | max | spread around the median |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {b['min']:g} | {b['median']:g} | {b['max']:g} | ±{b['spread_percent']:g} % |"
               for name, b in found["budgets"].items()]
@@ -105,7 +126,8 @@ def markdown(result: dict, background: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="quiet runs wanted (with --background-load: runs)")
+    parser.add_argument("--max-runs", type=int, help="at most this many runs in all (default: twice --runs)")
     parser.add_argument("--background-load", action="store_true")
     parser.add_argument("--reports-dir", type=Path, default=ROOT / "reports" / "stability")
     parser.add_argument("pytest_args", nargs="*", help="after --: more arguments for each run")
@@ -114,10 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         print("stability: --background-load needs sysbench (scripts/setup.sh installs it)", file=sys.stderr)
         return 3
     args.reports_dir.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for i in range(1, args.runs + 1):
-        runs.append(one_run(args.reports_dir / f"run-{i}", args.pytest_args, args.background_load))
-        print(f"stability: run {i}/{args.runs}: exit {runs[-1]['exit']}, {runs[-1]['duration_s']:.0f} s", flush=True)
+    runs, most = [], args.runs if args.background_load else (args.max_runs or 2 * args.runs)
+    wanted = (lambda: len(runs)) if args.background_load else (lambda: sum(map(quiet, runs)))
+    while wanted() < args.runs and len(runs) < most:
+        runs.append(one_run(args.reports_dir / f"run-{len(runs) + 1}", args.pytest_args, args.background_load))
+        print(f"stability: run {len(runs)} (at most {most}): exit {runs[-1]['exit']}, "
+              f"{runs[-1]['duration_s']:.0f} s" + ("" if quiet(runs[-1]) else ", not quiet"), flush=True)
     result = {"background_load": " ".join(BACKGROUND) if args.background_load else None, "runs": runs,
               "comparison": compare(runs)}
     (args.reports_dir / "stability.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -127,8 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     if found["broken"]:
         print(f"stability: run {', '.join(map(str, found['broken']))} ended with neither a verdict nor the contention "
               f"message; see {args.reports_dir}", file=sys.stderr)
-    # Flips fail; so do broken runs, and a quiet campaign in which no run reached a verdict: no evidence is no pass.
-    return 1 if found["flips"] or found["broken"] or not (found["completed"] or args.background_load) else 0
+    short = not args.background_load and found["quiet"] < args.runs
+    if short:
+        print(f"stability: {found['quiet']} quiet runs of the {args.runs} wanted in {len(runs)}; the spreads need a "
+              "quieter machine (docs/budgets.md)", file=sys.stderr)
+    # Flips fail; so do broken runs, and a quiet campaign short of its quiet runs: no evidence is no pass.
+    return 1 if found["flips"] or found["broken"] or short else 0
 
 
 if __name__ == "__main__":

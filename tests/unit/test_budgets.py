@@ -1,12 +1,13 @@
 """Pi emulation arithmetic, locust's command line and CSV, budget wording."""
 
+import json
 import sys
 import time
 from unittest import mock
 
 import pytest
 
-from infra_conformance import load
+from infra_conformance import load, stability
 from infra_conformance.budgets import Budget, describe
 from infra_conformance.emulation import PI4_EVENTS_PER_S_1_THREAD, is_raspberry_pi, plan, split_cpus
 from infra_conformance.load import LoadError, StatsSampler, aggregated, locust_argv, run_locust
@@ -105,3 +106,25 @@ def test_samples_must_cover_every_service_for_the_whole_run():
     sampler.seen = {"api": (100.5, 159.8), "redis": (130.0, 159.0)}
     assert sampler.gaps(["api", "redis", "postgres"]) == [
         "no samples from postgres", "samples from redis cover only 30 to 59 s of the 60 s run"]
+
+
+def _run(api_ms: float, blurred: bool = False) -> dict:
+    """A completed run as ``stability.one_run`` returns it; ``blurred``: measured above the latency steal share."""
+    return {"exit": 0, "duration_s": 1.0, "verdict": "passed", "stopped": None, "outcomes": {"BUD-04": "passed"},
+            "budgets": {"API p95": {"measured": api_ms, "limit": 200, "passed": True, "blurred": blurred}}}
+
+
+def test_a_quiet_campaign_goes_on_until_it_has_its_quiet_runs(tmp_path):
+    runs = iter([_run(24), _run(71, blurred=True), _run(26)])
+    with mock.patch.object(stability, "one_run", side_effect=lambda *_: next(runs)) as one_run:
+        assert stability.main(["--runs", "2", "--reports-dir", str(tmp_path)]) == 0
+    assert one_run.call_count == 3
+    found = json.loads((tmp_path / "stability.json").read_text())["comparison"]
+    assert (found["completed"], found["quiet"], found["budgets"]["API p95"]["max"]) == (3, 2, 26)
+    assert "| 2 | 0 | passed | no |" in (tmp_path / "stability.md").read_text()
+
+
+def test_a_quiet_campaign_stops_at_its_most_runs(tmp_path):
+    with mock.patch.object(stability, "one_run", return_value=_run(71, blurred=True)) as one_run:
+        assert stability.main(["--runs", "2", "--max-runs", "3", "--reports-dir", str(tmp_path)]) == 1
+    assert one_run.call_count == 3
