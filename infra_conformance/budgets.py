@@ -7,14 +7,21 @@ from dataclasses import asdict, dataclass, field
 
 
 def describe(conditions: dict) -> str:
-    """``100 users, 60 s, Pi emulation`` from a budget's conditions.
+    """``100 users, 60 s, Pi emulation`` from a budget's conditions, and the contention measured meanwhile.
 
     >>> describe({"users": 100, "duration_s": 60, "pi_emulation": True})
     '100 users, 60 s, Pi emulation'
+    >>> describe({"contention": {"summary": "...", "other_cores": 0.03, "stack_steal_share": 0.05, "blurred": True}})
+    "no Pi emulation, other work 0.03 cores, 5 % of the stack's CPUs stolen (too much to compare run to run)"
     """
+    contention = conditions.get("contention") or {}
     parts = [f"{conditions['users']} users" if "users" in conditions else "",
              f"{conditions['duration_s']} s" if "duration_s" in conditions else "",
              "Pi emulation" if conditions.get("pi_emulation") else "no Pi emulation"]
+    if "summary" in contention:  # measured here, not on a remote engine's host
+        parts += [f"other work {contention['other_cores']:.2f} cores",
+                  f"{contention['stack_steal_share'] * 100:.0f} % of the stack's CPUs stolen"
+                  + (" (too much to compare run to run)" if contention.get("blurred") else "")]
     return ", ".join(p for p in parts if p)
 
 
