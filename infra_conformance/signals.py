@@ -60,3 +60,22 @@ def ignored():
         yield
     finally:
         restore(previous)
+
+
+def drop_unnumbered(error: BaseException) -> None:
+    """Unlink the traceback entries without a line number from ``error`` and the exceptions chained to it.
+
+    CPython 3.11 can leave one where a signal lands (an instruction without a location), and pytest's own
+    account of the interruption then crashes with a traceback of its own (pytest-xdist #1196).
+    """
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        entries, entry = [], error.__traceback__
+        while entry is not None:
+            entries += [entry] if entry.tb_lineno is not None else []
+            entry = entry.tb_next
+        for earlier, later in zip(entries, [*entries[1:], None], strict=True):
+            earlier.tb_next = later
+        error.__traceback__ = entries[0] if entries else None
+        error = error.__cause__ or error.__context__

@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+import types
 
 import pytest
 
@@ -68,3 +69,26 @@ def test_after_a_stop_signal_later_ones_stay_ignored_until_the_process_exits(mon
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signals.restore(previous)
+
+
+def test_traceback_entries_without_a_line_number_are_dropped():
+    """CPython 3.11 can leave an entry without a line number where a signal lands; pytest crashes on it."""
+    def interrupted():
+        raise KeyboardInterrupt
+    try:
+        interrupted()
+    except KeyboardInterrupt as caught:
+        error = caught
+    numbered = error.__traceback__
+    lost = types.TracebackType(numbered.tb_next, numbered.tb_frame, 10**6, -1)  # an offset past the code
+    error.__context__ = ValueError("during")
+    error.__context__.__traceback__ = lost
+    error.__traceback__ = types.TracebackType(lost, numbered.tb_frame, numbered.tb_lasti, -1)
+    assert lost.tb_lineno is None
+    signals.drop_unnumbered(error)
+    for chained in (error, error.__context__):
+        entries, entry = [], chained.__traceback__
+        while entry is not None:
+            entries.append(entry.tb_lineno)
+            entry = entry.tb_next
+        assert entries and None not in entries, entries
