@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra_conformance.budgets import Budget
+from infra_conformance.engine import stats_now
 
 THRESHOLD_CORES = 0.5  # half a core, other work and steal together: docs/budgets.md says why
 STACK_STEAL_SHARE = 0.10  # of the stack's CPUs' time: docs/budgets.md gives the runs that set it
@@ -148,7 +149,7 @@ def sample(containers, stack_cpus: str = "") -> Sample:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return Sample(at=time.monotonic(), busy_s=(user + nice + system + irq + softirq) / TICK, steal_s=steal / TICK,
                   suite_s=own.ru_utime + own.ru_stime, children_s=children.ru_utime + children.ru_stime,
-                  engine_s=_engine_seconds(), stack_s=sum(_container_seconds(c) for c in containers),
+                  engine_s=_engine_seconds(), stack_s=sum(map(_cpu_seconds, stats_now(containers))),
                   stack_cpus_steal_s=sum(per_cpu.get(cpu, 0) for cpu in wanted) / TICK, stack_cpus=len(wanted))
 
 
@@ -178,6 +179,5 @@ def _engine_seconds() -> float:
     return total
 
 
-def _container_seconds(container) -> float:
-    stats = container.stats(stream=False, one_shot=True)
+def _cpu_seconds(stats: dict) -> float:
     return stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage", 0) / 1e9

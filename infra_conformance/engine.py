@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import docker
 
 from infra_conformance import signals
@@ -19,6 +21,16 @@ def connect() -> docker.DockerClient:
         reason = str(error).split("(")[0].strip() or type(error).__name__
         raise EnvironmentProblem(f"no Docker engine answers ({printable(reason, 120, quote=False)}). Hint: run "
                                  "scripts/ensure-docker.sh as root, start dockerd, or set DOCKER_HOST.") from None
+
+
+def stats_now(containers) -> list[dict]:
+    """Each container's stats at this moment, asked for side by side: engine 20.10 takes about 0.7 s to answer
+    one (``one_shot`` included), so four took 3.0 s one after another and 1.0 s side by side."""
+    containers = list(containers)
+    if not containers:
+        return []
+    with ThreadPoolExecutor(len(containers)) as pool:
+        return list(pool.map(lambda container: container.stats(stream=False, one_shot=True), containers))
 
 
 def health(container) -> str:

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from infra_conformance.emulation import PI4_CORES
-from infra_conformance.engine import service_of
+from infra_conformance.engine import service_of, stats_now
 from infra_conformance.measure import memory_bytes
 
 MIB = 1024 * 1024
@@ -57,10 +57,10 @@ def test_idle_memory_within_budget(stack, record_budget):
 
     References: docs/budgets.md
     """
-    per_service = {}
-    for container in stack.containers(all=False):
+    per_service, containers = {}, stack.containers(all=False)
+    for container, stats in zip(containers, stats_now(containers), strict=True):
         service = service_of(container)
-        per_service[service] = per_service.get(service, 0) + memory_bytes(container.stats(stream=False, one_shot=True))
+        per_service[service] = per_service.get(service, 0) + memory_bytes(stats)
     missing = sorted(set(stack.profile.services) - set(per_service))
     assert not missing, f"memory: no samples from {', '.join(missing)}: not running"
     zero = sorted(s for s, used in per_service.items() if used == 0)
