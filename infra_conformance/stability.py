@@ -117,10 +117,11 @@ def markdown(result: dict, background: bool) -> str:
               f"problem: {found['stopped']}; broken (bad input, a crash or another exit 3, so no evidence): "
               f"{len(found['broken'])}.",
               "", "Flips: " + (", ".join(f"{case} {seen}" for case, seen in found["flips"].items()) or "none"), "",
-              f"Over the {found['quiet']} quiet runs:", "",
-              "| budget | min | median | max | spread around the median |", "|---|---|---|---|---|"]
-    lines += [f"| {name} | {b['min']:g} | {b['median']:g} | {b['max']:g} | ±{b['spread_percent']:g} % |"
-              for name, b in found["budgets"].items()]
+              f"Over the {found['quiet']} quiet runs:" if found["budgets"] else "No quiet run, so no spreads."]
+    if found["budgets"]:
+        lines += ["", "| budget | min | median | max | spread around the median |", "|---|---|---|---|---|"]
+        lines += [f"| {name} | {b['min']:g} | {b['median']:g} | {b['max']:g} | ±{b['spread_percent']:g} % |"
+                  for name, b in found["budgets"].items()]
     return "\n".join(lines) + "\n"
 
 

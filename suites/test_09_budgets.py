@@ -10,6 +10,9 @@ from infra_conformance.engine import service_of, stats_now
 from infra_conformance.measure import memory_bytes
 
 MIB = 1024 * 1024
+# Per DB query: with 50, one hiccup of the host moved the p95 of three sub-millisecond queries from 0.8 to 1.8 ms
+# (docs/budgets.md); a slow query stops after DB_SAMPLE_S.
+DB_SAMPLES, DB_SAMPLE_S = 200, 2.0
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -135,8 +138,8 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
     """The API's typical queries, timed directly as the app role, answer within the p95 budget.
 
     Rationale: the database is the first thing to slow down on an SD card or a
-    throttled CPU. Each of the profile's queries runs 50 times inside a tenant-scoped
-    transaction, timed from the suite over loopback.
+    throttled CPU. Each of the profile's queries runs 200 times, or for 2 s when it is
+    slower, inside a tenant-scoped transaction, timed from the suite over loopback.
 
     Fix: `EXPLAIN ANALYZE` the slow query; add the missing index or simplify the RLS
     policy.
@@ -149,7 +152,10 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
     timings = []
     with measuring() as busy:
         for query in load.db_queries:
-            for _ in range(50):
+            until = time.monotonic() + DB_SAMPLE_S
+            for _ in range(DB_SAMPLES):
+                if time.monotonic() > until:
+                    break
                 with pg_app.transaction():
                     if load.db_setup:
                         pg_app.execute(load.db_setup)
