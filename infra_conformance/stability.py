@@ -48,7 +48,8 @@ def one_run(folder: Path, extra: list[str], background: bool) -> dict:
             "budgets": {b["name"]: {"measured": b["measured"], "limit": b["limit"], "passed": b["passed"],
                                     "contention": (b["conditions"].get("contention") or {}).get("summary"),
                                     "too_busy": bool((b["conditions"].get("contention") or {}).get("too_busy")),
-                                    "blurred": bool((b["conditions"].get("contention") or {}).get("blurred"))}
+                                    "blurred": bool((b["conditions"].get("contention") or {}).get("blurred")),
+                                    "stolen": (b["conditions"].get("contention") or {}).get("stack_steal_share")}
                         for b in summary.get("budgets", [])}}
 
 
@@ -57,6 +58,15 @@ def quiet(run: dict) -> bool:
     ``LATENCY_STEAL_SHARE`` of steal (a pass outside them stands, but its figure is not one to compare)."""
     return run["exit"] in (0, 1) and not any(budget.get("too_busy") or budget.get("blurred")
                                              for budget in run["budgets"].values())
+
+
+def _quietness(run: dict) -> str:
+    """``yes``, or ``no`` with the first budget measured under too much contention and its share of steal."""
+    if quiet(run):
+        return "yes"
+    noisy = [f"{name}, {budget['stolen'] * 100:.0f} % stolen" for name, budget in run["budgets"].items()
+             if (budget.get("too_busy") or budget.get("blurred")) and budget.get("stolen") is not None]
+    return f"no ({noisy[0]})" if noisy else "no"
 
 
 def _stopped(run: dict) -> bool:
@@ -110,7 +120,7 @@ def markdown(result: dict, background: bool) -> str:
         api = run["budgets"].get("API p95") or {}
         contention = run["stopped"] or api.get("contention") or ""
         figure = f"{api['measured']:g} ms" if api else ""
-        lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {'yes' if quiet(run) else 'no'} | "
+        lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {_quietness(run)} | "
                      f"{run['duration_s']:.0f} s | {figure} | {contention} |")
     found = result["comparison"]
     lines += ["", f"Completed runs: {found['completed']}, of which quiet: {found['quiet']}; stopped as an environment "

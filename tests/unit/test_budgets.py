@@ -111,7 +111,8 @@ def test_samples_must_cover_every_service_for_the_whole_run():
 def _run(api_ms: float, blurred: bool = False) -> dict:
     """A completed run as ``stability.one_run`` returns it; ``blurred``: measured above the latency steal share."""
     return {"exit": 0, "duration_s": 1.0, "verdict": "passed", "stopped": None, "outcomes": {"BUD-04": "passed"},
-            "budgets": {"API p95": {"measured": api_ms, "limit": 200, "passed": True, "blurred": blurred}}}
+            "budgets": {"API p95": {"measured": api_ms, "limit": 200, "passed": True, "blurred": blurred,
+                                    "stolen": 0.05 if blurred else 0.01}}}
 
 
 def test_a_quiet_campaign_goes_on_until_it_has_its_quiet_runs(tmp_path):
@@ -121,7 +122,7 @@ def test_a_quiet_campaign_goes_on_until_it_has_its_quiet_runs(tmp_path):
     assert one_run.call_count == 3
     found = json.loads((tmp_path / "stability.json").read_text())["comparison"]
     assert (found["completed"], found["quiet"], found["budgets"]["API p95"]["max"]) == (3, 2, 26)
-    assert "| 2 | 0 | passed | no |" in (tmp_path / "stability.md").read_text()
+    assert "| 2 | 0 | passed | no (API p95, 5 % stolen) |" in (tmp_path / "stability.md").read_text()
 
 
 def test_a_quiet_campaign_stops_at_its_most_runs(tmp_path):
