@@ -31,7 +31,7 @@ stability: setup ## Five quiet runs (at most ten), then three beside a sysbench 
 
 # Five at a time where no budget is judged (on two cores: boots wait on the engine and on healthchecks as
 # much as on the CPU; with four, both cores were 1.70 busy on average, with five 1.82, and this phase took
-# 6:06 to 7:30 instead of 7:01 to 7:13); then the budget-judging runs alone, so that no verdict depends on what else the
+# 5:55 to 7:30 instead of 7:01 to 7:13); then the budget-judging runs alone, so that no verdict depends on what else the
 # machine is doing. Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: each of the 45 suite runs
 # would otherwise compile and rewrite every module again (0.4 s of CPU each).
 test: export PYTHONDONTWRITEBYTECODE =
