@@ -83,19 +83,19 @@ class Contention:
                 f"{self.threshold_stack_steal * 100:.0f} %)")
 
 
-def unjudgeable(budget: Budget, found: dict | None, busy_flatters: bool = False, follows_steal: bool = False) -> str:
+def unjudgeable(budget: Budget, found: dict | None, busy_flatters: bool = False) -> str:
     """Why ``budget``, measured under the contention ``found``, cannot be judged; empty when it can.
 
     A busy host only makes a stack look slower: a pass stands, unless ``busy_flatters`` (CPU use, which a starved
-    stack under-reports). A figure that ``follows_steal`` (latency) moves by more than a baseline's tolerance once
-    the hypervisor takes more than ``LATENCY_STEAL_SHARE`` of the stack's CPUs, so failing only its baseline
+    stack under-reports). A latency figure recorded as ``blurred`` (more than ``LATENCY_STEAL_SHARE`` of the
+    stack's CPUs stolen, see ``blurs``) moves by more than a baseline's tolerance, so failing only its baseline
     there is no verdict either.
 
     >>> quiet, stolen = Contention(60, 0, 0.01, 1, 0.3).record(), Contention(60, 0, 0.05, 1, 0.3, 0.5, 0.05).record()
     >>> regressed = Budget.judge("API p95", 40, 200, "ms", {}, baseline=30, max_regression_percent=20)
-    >>> unjudgeable(regressed, quiet, follows_steal=True), unjudgeable(regressed, stolen)
+    >>> unjudgeable(regressed, {**quiet, "blurred": False}), unjudgeable(regressed, stolen)
     ('', '')
-    >>> print(unjudgeable(regressed, stolen, follows_steal=True))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(unjudgeable(regressed, {**stolen, "blurred": True}))  # doctest: +NORMALIZE_WHITESPACE
     the host was too busy to judge API p95 against its baseline: the hypervisor stole 5 % of the stack's CPUs,
     and above 3 % this figure moves by more than 20 % run to run; run the budgets on a quiet machine
     (docs/budgets.md)
@@ -104,7 +104,7 @@ def unjudgeable(budget: Budget, found: dict | None, busy_flatters: bool = False,
     if found.get("too_busy") and (busy_flatters or not budget.passed):
         return (f"the host was too busy to judge {budget.name}: {found['summary']}; run the budgets on a quiet "
                 "machine, or raise --max-contention (docs/budgets.md)")
-    if follows_steal and blurs(found) and budget.within_limit and not budget.passed:
+    if found.get("blurred") and budget.within_limit and not budget.passed:
         return (f"the host was too busy to judge {budget.name} against its baseline: the hypervisor stole "
                 f"{found['stack_steal_share'] * 100:.0f} % of the stack's CPUs, and above "
                 f"{LATENCY_STEAL_SHARE * 100:.0f} % this figure moves by more than 20 % run to run; run the budgets "

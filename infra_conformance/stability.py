@@ -45,27 +45,30 @@ def one_run(folder: Path, extra: list[str], background: bool) -> dict:
     return {"exit": done.returncode, "duration_s": round(time.monotonic() - started, 1),
             "verdict": summary.get("verdict"), "stopped": said[-1] if said else None,
             "outcomes": {_case(c): c["outcome"] for c in summary.get("controls", [])},
-            "budgets": {b["name"]: {"measured": b["measured"], "limit": b["limit"], "passed": b["passed"],
-                                    "contention": (b["conditions"].get("contention") or {}).get("summary"),
-                                    "too_busy": bool((b["conditions"].get("contention") or {}).get("too_busy")),
-                                    "blurred": bool((b["conditions"].get("contention") or {}).get("blurred")),
-                                    "stolen": (b["conditions"].get("contention") or {}).get("stack_steal_share")}
-                        for b in summary.get("budgets", [])}}
+            "budgets": {b["name"]: _budget(b) for b in summary.get("budgets", [])}}
+
+
+def _budget(budget: dict) -> dict:
+    """A budget's figure and verdict, and whether it was measured under too much contention to compare (``noisy``:
+    too busy, or a latency figure with more than ``LATENCY_STEAL_SHARE`` of steal)."""
+    contention = budget["conditions"].get("contention") or {}
+    return {"measured": budget["measured"], "limit": budget["limit"], "passed": budget["passed"],
+            "contention": contention.get("summary"), "stolen": contention.get("stack_steal_share"),
+            "noisy": bool(contention.get("too_busy") or contention.get("blurred"))}
 
 
 def quiet(run: dict) -> bool:
-    """Completed, with every budget measured within its contention thresholds, and every latency figure within
-    ``LATENCY_STEAL_SHARE`` of steal (a pass outside them stands, but its figure is not one to compare)."""
-    return run["exit"] in (0, 1) and not any(budget.get("too_busy") or budget.get("blurred")
-                                             for budget in run["budgets"].values())
+    """Completed, with no budget's figure noisy (a pass under contention stands, but its figure is not one to
+    compare)."""
+    return run["exit"] in (0, 1) and not any(budget.get("noisy") for budget in run["budgets"].values())
 
 
 def _quietness(run: dict) -> str:
-    """``yes``, or ``no`` with the first budget measured under too much contention and its share of steal."""
+    """``yes``, or ``no`` with the first noisy budget and its share of steal."""
     if quiet(run):
         return "yes"
     noisy = [f"{name}, {budget['stolen'] * 100:.0f} % stolen" for name, budget in run["budgets"].items()
-             if (budget.get("too_busy") or budget.get("blurred")) and budget.get("stolen") is not None]
+             if budget.get("noisy") and budget.get("stolen") is not None]
     return f"no ({noisy[0]})" if noisy else "no"
 
 
@@ -86,7 +89,7 @@ def compare(runs: list[dict]) -> dict:
     >>> found = compare([a, b, {**a, "budgets": {"p95": {"measured": 11.0}}}])
     >>> found["flips"], found["budgets"]["p95"]
     ({'X-01': ['passed', 'failed', 'passed']}, {'min': 10.0, 'median': 11.0, 'max': 12.0, 'spread_percent': 9.1})
-    >>> noisy = {**a, "budgets": {"p95": {"measured": 30.0, "too_busy": True}}}
+    >>> noisy = {**a, "budgets": {"p95": {"measured": 30.0, "noisy": True}}}
     >>> found = compare([a, noisy]); found["quiet"], found["budgets"]["p95"]["max"], found["flips"]
     (1, 10.0, {})
     >>> compare([{"exit": 4, "outcomes": {}, "budgets": {}}])["broken"]

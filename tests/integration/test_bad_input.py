@@ -65,6 +65,20 @@ def test_port_in_use(run_suite):
 
 
 # Where a run is, from what it prints: (extra arguments, the line that says the phase has begun).
+@pytest.mark.slow
+def test_a_run_stopped_inside_its_last_case_is_incomplete(run_suite):
+    """A budget that the contention check stops (exit 3) inside the run's last case: that case did not run, and
+    the verdict is incomplete, never passed (it read PASSED before a case had to pass its call phase)."""
+    run = run_suite("-m", "pi", "--control", "BUD-02,BUD-05", "--pi-emulation", "off", "--max-contention", "0.0001",
+                    "--profile-set", "budgets.db_query_p95_ms=0.001")
+    if run.returncode == 1:
+        pytest.skip("nothing else used the host's CPU during the DB queries, so the failing budget was judged")
+    assert run.returncode == 3 and "too busy to judge DB query p95" in run.output, run.tail()
+    outcomes = {c["id"]: c["outcome"] for c in run.summary["controls"]}
+    assert (run.summary["verdict"], run.summary["not_run"], outcomes) == ("incomplete", 1, {"BUD-02": "passed"}), \
+        run.summary
+
+
 PHASES = {
     "build": ((), re.compile(r"build: project (conformance-[0-9a-f]{8})")),
     "boot": ((), re.compile(r"\w+ ready after [0-9.]+ s")),  # one service healthy, the others still starting

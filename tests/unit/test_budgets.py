@@ -108,15 +108,15 @@ def test_samples_must_cover_every_service_for_the_whole_run():
         "no samples from postgres", "samples from redis cover only 30 to 59 s of the 60 s run"]
 
 
-def _run(api_ms: float, blurred: bool = False) -> dict:
-    """A completed run as ``stability.one_run`` returns it; ``blurred``: measured above the latency steal share."""
+def _run(api_ms: float, noisy: bool = False) -> dict:
+    """A completed run as ``stability.one_run`` returns it; ``noisy``: measured above the latency steal share."""
     return {"exit": 0, "duration_s": 1.0, "verdict": "passed", "stopped": None, "outcomes": {"BUD-04": "passed"},
-            "budgets": {"API p95": {"measured": api_ms, "limit": 200, "passed": True, "blurred": blurred,
-                                    "stolen": 0.05 if blurred else 0.01}}}
+            "budgets": {"API p95": {"measured": api_ms, "limit": 200, "passed": True, "noisy": noisy,
+                                    "stolen": 0.05 if noisy else 0.01}}}
 
 
 def test_a_quiet_campaign_goes_on_until_it_has_its_quiet_runs(tmp_path):
-    runs = iter([_run(24), _run(71, blurred=True), _run(26)])
+    runs = iter([_run(24), _run(71, noisy=True), _run(26)])
     with mock.patch.object(stability, "one_run", side_effect=lambda *_: next(runs)) as one_run:
         assert stability.main(["--runs", "2", "--reports-dir", str(tmp_path)]) == 0
     assert one_run.call_count == 3
@@ -126,6 +126,6 @@ def test_a_quiet_campaign_goes_on_until_it_has_its_quiet_runs(tmp_path):
 
 
 def test_a_quiet_campaign_stops_at_its_most_runs(tmp_path):
-    with mock.patch.object(stability, "one_run", return_value=_run(71, blurred=True)) as one_run:
+    with mock.patch.object(stability, "one_run", return_value=_run(71, noisy=True)) as one_run:
         assert stability.main(["--runs", "2", "--max-runs", "3", "--reports-dir", str(tmp_path)]) == 1
     assert one_run.call_count == 3
