@@ -121,26 +121,27 @@ class Compose:
         return self.run(*args).stdout.encode()
 
 
-# What compose says when a stack's own configuration keeps it from starting, and the control it breaks.
+# What compose says when a stack's own configuration keeps a service from starting.
 START_FINDINGS = (
-    (re.compile(r"container (\S+) is unhealthy"), "CTR-08"),
-    (re.compile(r"container (\S+) has no healthcheck configured"), "CTR-08"),
-    (re.compile(r"container (\S+) exited \(\d+\)"), "CTR-08"),
+    re.compile(r"container (\S+) is unhealthy"),
+    re.compile(r"container (\S+) has no healthcheck configured"),
+    re.compile(r"container (\S+) exited \(\d+\)"),
 )
 
 
-def start_finding(message: str, project: str) -> tuple[str, str] | None:
-    """(control, service) when ``message`` says the stack itself kept a service from starting.
+def start_finding(message: str, project: str) -> str | None:
+    """The service, when ``message`` says the stack itself kept it from starting (the control that proves a
+    "healthy start" then fails for it).
 
     >>> start_finding("dependency failed to start: container p-api-1 has no healthcheck configured", "p")
-    ('CTR-08', 'api')
+    'api'
     >>> start_finding("Bind for 127.0.0.1:8080 failed: port is already allocated", "p") is None
     True
     """
-    for pattern, control in START_FINDINGS:
+    for pattern in START_FINDINGS:
         if match := pattern.search(message):
             container = match.group(1).removeprefix(f"{project}-").removeprefix(f"{project}_")
-            return control, re.sub(r"[-_]\d+$", "", container)
+            return re.sub(r"[-_]\d+$", "", container)
     return None
 
 

@@ -11,6 +11,10 @@ import re
 from dataclasses import dataclass
 
 SEVERITIES = ("critical", "high", "medium", "low")
+# What a control's outcome tells the rest of the run (``proves=`` in its marker): "platform", when the run proves
+# its platform only if every such control passed; "healthy start", the control that fails when the stack's own
+# configuration keeps a service from starting. The library knows these, never a control's ID.
+PROVES = ("", "platform", "healthy start")
 ID_PATTERN = re.compile(r"^(CTR|NET|PRF|ARCH|PG|RLS|RDS|API|GW|RES|BAK|BUD)-\d{2}$")
 
 
@@ -23,6 +27,7 @@ class Control:
     rationale: str
     fix: str = ""
     references: tuple[str, ...] = ()
+    proves: str = ""
 
 
 def sections(doc: str) -> dict[str, str]:
@@ -51,7 +56,7 @@ def control_of(function) -> Control | None:
     references = tuple(r.strip() for r in parts.get("References", "").split(";") if r.strip())
     return Control(mark.args[0] if mark.args else "", mark.kwargs.get("severity", ""),
                    tuple(mark.kwargs.get("claims", ())), title, parts.get("Rationale", ""),
-                   parts.get("Fix", ""), references)
+                   parts.get("Fix", ""), references, mark.kwargs.get("proves", ""))
 
 
 def problems(control: Control, where: str) -> list[str]:
@@ -60,6 +65,8 @@ def problems(control: Control, where: str) -> list[str]:
         found.append(f"{where}: control ID '{control.id}' does not look like AREA-NN")
     if control.severity not in SEVERITIES:
         found.append(f"{where}: severity '{control.severity}' is not one of {', '.join(SEVERITIES)}")
+    if control.proves not in PROVES:
+        found.append(f"{where}: proves '{control.proves}' is not one of {', '.join(filter(None, PROVES))}")
     if not control.claims:
         found.append(f"{where}: control {control.id} names no claims")
     if not control.title or not control.rationale:

@@ -23,13 +23,22 @@ class EnvironmentProblem(Problem):
 
 
 class StackFinding(Problem):
-    """The stack did not start because of its own configuration: ``control`` fails for ``case``."""
+    """The stack did not start because of its own configuration: the control that proves a healthy start fails
+    for ``case``, the service compose named."""
 
     exit_code = FINDING_EXIT
 
-    def __init__(self, message: str, control: str, case: str):
-        super().__init__(message)
-        self.control, self.case = control, case
+    def __init__(self, detail: str, case: str, control: str = "a healthy start"):
+        super().__init__(f"the stack did not start, so {control}[{case}] fails: {detail}")
+        self.detail, self.case, self.control = detail, case, control
+
+    def naming(self, control: str) -> StackFinding:
+        """The same finding, naming the suite's control that judges it.
+
+        >>> str(StackFinding("container p-api-1 is unhealthy", "api").naming("CTR-08"))
+        'the stack did not start, so CTR-08[api] fails: container p-api-1 is unhealthy'
+        """
+        return StackFinding(self.detail, self.case, control)
 
 
 def printable(value, limit: int = 60, quote: bool = True) -> str:

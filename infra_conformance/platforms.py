@@ -105,15 +105,15 @@ def emulated_program(exe: str, cmdline: list[str]) -> str | None:
     return cmdline[1]
 
 
-def proven(promised: list[str], platform: str, controls: list[dict]) -> dict:
-    """Which platforms this run proved: its own, when every architecture control (ARCH-) ran and passed.
+def proven(promised: list[str], platform: str, outcomes: list[str | None]) -> dict:
+    """Which platforms this run proved: its own, when every case of the controls that prove it (``outcomes``)
+    ran and passed.
 
-    >>> proven(["linux/amd64", "linux/arm64"], "linux/arm64", [{"id": "ARCH-01", "outcome": "passed"}])
+    >>> proven(["linux/amd64", "linux/arm64"], "linux/arm64", ["passed"])
     {'promised': ['linux/amd64', 'linux/arm64'], 'this_run': 'linux/arm64', 'proven': ['linux/arm64'], \
 'not_proven': ['linux/amd64']}
     """
-    checks = [c["outcome"] for c in controls if c["id"].startswith("ARCH-")]
-    here = [platform] if checks and all(outcome == "passed" for outcome in checks) else []
+    here = [platform] if outcomes and all(outcome == "passed" for outcome in outcomes) else []
     return {"promised": list(promised), "this_run": platform, "proven": here,
             "not_proven": [p for p in promised if p not in here]}
 

@@ -53,7 +53,7 @@ class Redis(Strict):
     user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = Field(description="the application's ACL user")
     password_secret: Name = Field(description="the secret holding its password")
     admin_user: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = Field(
-        None, description="reads INFO and CONFIG; without it those controls skip")
+        None, description="reads INFO and CONFIG; without it those controls are not checked")
     admin_password_secret: Name | None = Field(None, description="the secret holding the admin's password")
     appendonly: bool = Field(False, description="AOF on; a key survives SIGKILL and a restart")
     maxmemory: Annotated[str, Field(pattern=r"^[0-9]{1,15}(b|k|kb|m|mb|g|gb)?$")] | None = Field(

@@ -11,18 +11,19 @@ from itertools import groupby
 from infra_conformance.budgets import describe
 from infra_conformance.controls import SEVERITIES
 from infra_conformance.platforms import describe as platforms_line
-from infra_conformance.summary_md import not_run
+from infra_conformance.summary import OUTCOMES
+from infra_conformance.summary_md import not_run, waiver_rows
 
 AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "PRF": "Compose profiles", "ARCH": "Architecture",
          "PG": "PostgreSQL", "RLS": "Row-level security", "RDS": "Redis", "API": "API", "GW": "Gateway",
          "RES": "Resilience", "BAK": "Backups", "BUD": "Raspberry Pi 4 budgets"}
-OUTCOMES = ("failed", "passed", "skipped")
-OUTCOME_CLASS = {"failed": "fail", "passed": "pass", "skipped": ""}
+OUTCOME_CLASS = {"failed": "fail", "passed": "pass"}
 
 STYLE = """<style>
 .cf{font-family:system-ui,sans-serif;color:#1b1f23;max-width:1100px}
 .cf .banner{padding:14px 18px;border-radius:6px;color:#fff;margin:8px 0 12px}
 .cf .banner.passed{background:#1f7a3a}.cf .banner.failed{background:#b3261e}.cf .banner.none{background:#6a6a6a}
+.cf .banner.partial{background:#8a5a00}
 .cf .banner h1{margin:0 0 6px;font-size:26px;color:#fff}.cf .banner p{margin:2px 0;font-size:13px;color:#fff}
 .cf .tiles{display:flex;flex-wrap:wrap;gap:8px;margin:10px 0}
 .cf .tile{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;min-width:80px;text-align:center}
@@ -37,9 +38,8 @@ STYLE = """<style>
 .cf .sev{font-size:11px;text-transform:uppercase;padding:1px 5px;border-radius:3px;background:#eee}
 .cf .plots svg{max-width:100%;height:auto}
 .cf .cf-filter>label{margin-right:10px;font-size:13px}.cf .areas{margin-top:6px}
-.cf #f-passed:not(:checked)~.areas .passed,.cf #f-failed:not(:checked)~.areas .failed,
-.cf #f-skipped:not(:checked)~.areas .skipped{display:none}
-""" + "".join(f".cf #s-{s}:not(:checked)~.areas .{s}{{display:none}}" for s in SEVERITIES) + """
+""" + "".join(f".cf #f-{o}:not(:checked)~.areas .{o}{{display:none}}" for o in OUTCOMES) \
+  + "".join(f".cf #s-{s}:not(:checked)~.areas .{s}{{display:none}}" for s in SEVERITIES) + """
 @media print{.cf .cf-filter>input,.cf .cf-filter>label{display:none}
 .cf details{display:block}.cf details>*{display:block}
 #results-table,.summary__data .controls,.filter,.run-count,#environment-header,#environment{display:none}
@@ -53,18 +53,18 @@ def _ratio(budget: dict) -> str:
 
 def banner(summary: dict, versions: dict) -> str:
     stack, verdict = summary["stack"], summary["verdict"]
-    css = {"passed": "passed", "failed": "failed"}.get(verdict, "none")
+    css = {"passed": "passed", "partial": "partial", "failed": "failed"}.get(verdict, "none")
     facts = [("stack", stack["name"]), ("compose profile", stack.get("compose_profile")),
              ("architecture", stack["arch"]), ("Pi emulation", "on" if stack.get("pi_emulation") else "off"),
              ("platforms", platforms_line(summary)),
              ("not run", not_run(summary).replace(" did not run:", ":")),
              *[(k, v) for k, v in versions.items() if v]]
-    return (f'<div class="banner {css}"><h1>Conformance: {escape(verdict.upper())}</h1>'
+    return (f'<div class="banner {css}"><h1>Conformance: {escape(summary["verdict_line"])}</h1>'
             + "".join(f"<p><b>{escape(k)}</b>: {escape(str(v))}</p>" for k, v in facts if v) + "</div>")
 
 
 def tiles(summary: dict) -> str:
-    counts = [(o, summary["totals"][o]) for o in OUTCOMES]
+    counts = [(o.replace("_", " "), summary["totals"].get(o, 0)) for o in OUTCOMES]
     counts += [(f"failed {s}", summary["failed_by_severity"].get(s, 0)) for s in SEVERITIES]
     return '<div class="tiles">' + "".join(
         f'<div class="tile {escape(name.split()[-1])}"><b>{n}</b>{escape(name)}</div>' for name, n in counts) + "</div>"
@@ -108,8 +108,8 @@ def failures(summary: dict, logs: dict[str, list[tuple[str, str]]]) -> str:
 def budgets(summary: dict, delta: dict | None) -> str:
     if not summary["budgets"]:
         skipped = sorted({c["message"] for c in summary["controls"] if c["id"].startswith("BUD-")
-                          and c["outcome"] == "skipped" and c.get("message")})
-        why = f" Skipped: {escape('; '.join(skipped))}." if skipped else ""
+                          and c["outcome"] not in ("passed", "failed") and c.get("message")})
+        why = f" Not checked or not applicable: {escape('; '.join(skipped))}." if skipped else ""
         return f"<h2>Budgets</h2><p>No budget ran in this run.{why}</p>"
     deltas = (delta or {}).get("budgets", {})
     changed = {name: f"{d['change_percent']:+.0f} %" for name, d in deltas.items()}
@@ -121,6 +121,23 @@ def budgets(summary: dict, delta: dict | None) -> str:
         for b in summary["budgets"])
     return ("<h2>Budgets</h2><table><tr><th>budget</th><th>measured</th><th>limit</th><th>ratio</th>"
             f"<th>result</th><th>conditions</th><th>since baseline</th></tr>{rows}</table>")
+
+
+def gaps(summary: dict) -> str:
+    """What this run did not check, by control, and the waivers: each with its reason."""
+    found = (summary.get("coverage") or {}).get("not_fully_checked", [])
+    parts = []
+    if found:
+        rows = "".join(f"<tr><td>{escape(g['id'])}</td><td>{len(g['cases'])}</td>"
+                       f"<td>{escape('; '.join(sorted({c['reason'] for c in g['cases']})))}</td></tr>" for g in found)
+        parts.append(f"<details><summary><b>Not checked in this run</b>: {len(found)} controls</summary>"
+                     f"<table><tr><th>ID</th><th>cases</th><th>why</th></tr>{rows}</table></details>")
+    if rows := waiver_rows(summary):
+        parts.append("<h2>Waivers</h2><table><tr><th>case</th><th>state</th><th>reason</th><th>expires</th></tr>"
+                     + "".join(f"<tr><td>{escape(case)}</td><td>{escape(state)}</td><td>{escape(reason)}</td>"
+                               f"<td>{escape(expires)}</td></tr>" for case, state, reason, expires in rows)
+                     + "</table>")
+    return "".join(parts)
 
 
 def controls(summary: dict) -> str:
@@ -135,7 +152,8 @@ def controls(summary: dict) -> str:
         rows = "".join(
             f'<tr class="{c["outcome"]} {escape(c["severity"])}"><td>{escape(c["id"])}</td>'
             f'<td>{escape(c["case"] or "")}</td><td>{escape(c["severity"])}</td>'
-            f'<td class="{OUTCOME_CLASS[c["outcome"]]}">{c["outcome"]}</td><td>{escape(c["title"])}</td>'
+            f'<td class="{OUTCOME_CLASS.get(c["outcome"], "")}">{c["outcome"].replace("_", " ")}</td>'
+            f'<td>{escape(c["title"])}</td>'
             f'<td>{escape(c["message"] or _measured(c))}</td></tr>' for c in group)
         areas.append(f"<details{' open' if failed else ''}><summary><b>{escape(AREAS.get(prefix, prefix))}</b>: "
                      f"{len(group)} case{'s' * (len(group) != 1)}, {failed} failed</summary>"
@@ -162,5 +180,5 @@ def page(summary: dict, versions: dict, plots: list[str], logs: dict, delta: dic
     plot_html = ("<h2>Plots</h2><div class=plots>" + "".join(plots) + "</div>") if plots else ""
     locust = (f'<p>Load generator: <a href="{escape(locust_report)}">locust\'s own report</a></p>'
               if locust_report else "")
-    return (STYLE + '<div class="cf">' + banner(summary, versions) + tiles(summary) + changes(delta)
+    return (STYLE + '<div class="cf">' + banner(summary, versions) + tiles(summary) + gaps(summary) + changes(delta)
             + failures(summary, logs) + budgets(summary, delta) + plot_html + locust + controls(summary) + "</div>")

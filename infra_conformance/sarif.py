@@ -39,7 +39,8 @@ def location(control: dict, compose_file: Path, root: Path) -> dict:
 
 
 def sarif(summary: dict, compose_file: Path, root: Path, version: str = "0.1.0") -> dict:
-    """SARIF for every failed control; rules for every control that ran."""
+    """SARIF for every failed control, and for every waived one as a suppression with its justification; rules for
+    every control that ran."""
     controls = summary["controls"]
     rules = {c["id"]: rule(c) for c in controls}
     results = [{
@@ -48,7 +49,9 @@ def sarif(summary: dict, compose_file: Path, root: Path, version: str = "0.1.0")
         "partialFingerprints": {"conformanceCase/v1": hashlib.sha256(
             f"{summary['stack']['name']}|{c['id']}|{c['case'] or ''}".encode()).hexdigest()},
         "locations": [location(c, compose_file, root)],
-    } for c in controls if c["outcome"] == "failed"]
+        **({"suppressions": [{"kind": "external", "status": "accepted", "justification": c["message"] or ""}]}
+           if c["outcome"] == "waived" else {}),
+    } for c in controls if c["outcome"] in ("failed", "waived")]
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {"name": "infra-conformance", "version": version,
                             "rules": list(rules.values())}},

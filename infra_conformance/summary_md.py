@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from infra_conformance.controls import SEVERITIES
 from infra_conformance.platforms import describe
+from infra_conformance.summary import OUTCOMES
 
 TOP_FAILURES = 20
 LIMIT_BYTES = 64 * 1024  # GitHub allows 1 MiB per step summary; a reviewer needs far less
@@ -14,36 +15,59 @@ def _cell(text) -> str:
 
 
 def not_run(summary: dict) -> str:
-    """Why selected controls have no result: ``-n`` left them out, or the run ended early; '' when all ran.
+    """Why cases that were to run have no result: the run ended early; '' when all ran.
 
-    >>> not_run({"not_run": 3, "left_out": {"ids": ["GW-03"], "cases": 1}})
-    '3 selected controls did not run: -n left out GW-03, which need the stack alone; the run ended early'
+    >>> not_run({"not_run": 3})
+    '3 selected cases did not run: the run ended early'
     >>> not_run({"not_run": 0})
     ''
     """
     count = summary.get("not_run") or 0
-    left_out = summary.get("left_out") or {"ids": [], "cases": 0}
-    reasons = [f"-n left out {', '.join(left_out['ids'])}, which need the stack alone"] if left_out["ids"] else []
-    reasons += ["the run ended early"] if count > left_out["cases"] else []
-    return f"{count} selected controls did not run: {'; '.join(reasons)}" if count else ""
+    return f"{count} selected cases did not run: the run ended early" if count else ""
+
+
+def waiver_rows(summary: dict) -> list[tuple[str, str, str, str]]:
+    """(case, state, reason, expiry) for each waived case, then each expired and each stale waiver.
+
+    >>> waiver_rows({"controls": [], "waivers": {"expired": [{"control": "CTR-01", "case": None, "reason": "r",
+    ...              "expires": "2020-01-01"}], "stale": []}})
+    [('CTR-01', 'expired: fails the run', 'r', '2020-01-01')]
+    """
+    rows = [(c["id"] + (f"[{c['case']}]" if c.get("case") else ""), "waived", c["message"] or "", "")
+            for c in summary["controls"] if c["outcome"] == "waived"]
+    for state, label in (("expired", "expired: fails the run"), ("stale", "stale: every case it covers passed")):
+        rows += [(w["control"] + (f"[{w['case']}]" if w.get("case") else ""), label, w["reason"], w["expires"])
+                 for w in summary.get("waivers", {}).get(state, [])]
+    return rows
 
 
 def markdown(summary: dict) -> str:
     """The summary as Markdown, cut to well under GitHub's limit.
 
-    >>> markdown({"verdict": "passed", "stack": {"name": "s", "arch": "x86_64", "pi_emulation": False},
-    ...           "totals": {"passed": 1, "failed": 0, "skipped": 0}, "controls": [], "budgets": []}).splitlines()[0]
+    >>> markdown({"verdict_line": "PASSED", "stack": {"name": "s", "arch": "x86_64", "pi_emulation": False},
+    ...           "totals": {"passed": 1}, "controls": [], "budgets": []}).splitlines()[0]
     '## Conformance: PASSED (s, x86_64, Pi emulation off)'
     """
     stack, totals = summary["stack"], summary["totals"]
     emulation = "on" if stack.get("pi_emulation") else "off"
     profile = f", compose profile {stack['compose_profile']}" if stack.get("compose_profile") else ""
-    title = f"{summary['verdict'].upper()} ({stack['name']}{profile}, {stack['arch']}, Pi emulation {emulation})"
+    title = f"{summary['verdict_line']} ({stack['name']}{profile}, {stack['arch']}, Pi emulation {emulation})"
     lines = [f"## Conformance: {title}", *(["", f"Platforms: {line}"] if (line := describe(summary)) else []),
-             "", "| passed | failed | skipped |", "|---|---|---|",
-             f"| {totals['passed']} | {totals['failed']} | {totals['skipped']} |"]
+             "", "| " + " | ".join(o.replace("_", " ") for o in OUTCOMES) + " |", "|---" * len(OUTCOMES) + "|",
+             "| " + " | ".join(str(totals.get(o, 0)) for o in OUTCOMES) + " |"]
     if line := not_run(summary):
         lines += ["", f"{line}, so nothing is known of them."]
+    gaps = (summary.get("coverage") or {}).get("not_fully_checked", [])
+    if gaps:
+        lines += ["", "### Not checked in this run", "", "| ID | cases | why |", "|---|---|---|"]
+        lines += [f"| {gap['id']} | {len(gap['cases'])} | {_cell(sorted({c['reason'] for c in gap['cases']})[0])} |"
+                  for gap in gaps[:TOP_FAILURES]]
+        if len(gaps) > TOP_FAILURES:
+            lines.append(f"\n… and {len(gaps) - TOP_FAILURES} more controls in summary.json's coverage")
+    if rows := waiver_rows(summary):
+        lines += ["", "### Waivers", "", "| case | state | reason | expires |", "|---|---|---|---|"]
+        lines += [f"| {_cell(case)} | {state} | {_cell(reason)[:300]} | {expires} |"
+                  for case, state, reason, expires in rows]
     failed = sorted((c for c in summary["controls"] if c["outcome"] == "failed"),
                     key=lambda c: (SEVERITIES.index(c["severity"]), c["id"], c["nodeid"]))
     if failed:

@@ -154,7 +154,7 @@ def test_memory_limits_fit_budget(stack):
                              + ", ".join(f"{s} {v:g}" for s, v in limits.items()) + ")")
 
 
-@pytest.mark.control("CTR-08", severity="medium", claims=["Z8", "N8", "P6", "L7"])
+@pytest.mark.control("CTR-08", severity="medium", claims=["Z8", "N8", "P6", "L7"], proves="healthy start")
 def test_healthcheck_defined_and_healthy(container, service):
     """A healthcheck is defined and reports healthy.
 

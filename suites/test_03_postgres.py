@@ -3,6 +3,8 @@
 import psycopg
 import pytest
 
+from fixtures.controls import skip_not_applicable
+
 WEAK_TCP_METHODS = ("trust", "password", "md5")
 ROLE_ATTRIBUTES = {"SUPERUSER": "rolsuper", "BYPASSRLS": "rolbypassrls",
                    "CREATEROLE": "rolcreaterole", "CREATEDB": "rolcreatedb"}
@@ -60,7 +62,7 @@ def test_pg_stat_statements_preloaded(stack, pg_admin):
     References: https://www.postgresql.org/docs/15/pgstatstatements.html
     """
     if "pg_stat_statements" not in stack.profile.postgres.extensions:
-        pytest.skip("the profile does not require pg_stat_statements")
+        skip_not_applicable("postgres.extensions", "the profile does not require pg_stat_statements")
     preloaded = pg_admin.execute("SELECT current_setting('shared_preload_libraries')").fetchone()[0]
     assert "pg_stat_statements" in [name.strip() for name in preloaded.split(",")], (
         f"shared_preload_libraries: expected pg_stat_statements, found '{preloaded}'")
@@ -122,7 +124,7 @@ def test_tls_connection(stack, pg_app_params):
     References: https://www.postgresql.org/docs/15/ssl-tcp.html
     """
     if not stack.profile.postgres.tls:
-        pytest.skip("the profile does not require TLS (postgres.tls)")
+        skip_not_applicable("postgres.tls", "the profile does not require TLS")
     try:
         with psycopg.connect(**pg_app_params, sslmode="require") as conn:
             ssl, version = conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
@@ -146,7 +148,7 @@ def test_plaintext_tcp_rejected(stack, pg_app_params):
     References: https://www.postgresql.org/docs/15/auth-pg-hba-conf.html
     """
     if not stack.profile.postgres.tls:
-        pytest.skip("the profile does not require TLS (postgres.tls)")
+        skip_not_applicable("postgres.tls", "the profile does not require TLS")
     try:
         psycopg.connect(**pg_app_params, sslmode="disable").close()
     except psycopg.OperationalError:
@@ -212,7 +214,7 @@ def test_app_role_only_profile_grants(stack, pg_admin):
     """
     pg = stack.profile.postgres
     if pg.app_grants is None:
-        pytest.skip("the profile lists no app_grants")
+        skip_not_applicable("postgres.app_grants", "the profile lists no app_grants")
     rows = pg_admin.execute(
         "SELECT n.nspname || '.' || c.relname, p.name FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "

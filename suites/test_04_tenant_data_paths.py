@@ -4,6 +4,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from fixtures.controls import skip_not_applicable
+
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 # Relations with the tenant column, outside system schemas: schema, name, kind, qualified name, and whether the
 # app role may use the relation at all (any privilege, with USAGE on its schema) and read its tenant column.
@@ -32,7 +34,7 @@ KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized
 @pytest.fixture(scope="module")
 def tenant_relations(stack, pg_admin) -> list[tuple]:
     if stack.profile.postgres is None or not stack.profile.postgres.tenants:
-        pytest.skip("the profile lists no tenants")
+        skip_not_applicable("postgres.tenants", "the profile lists no tenants")
     pg = stack.profile.postgres
     return pg_admin.execute(WITH_TENANT_COLUMN, {"column": pg.tenant_column, "role": pg.app_user,
                                                  "system": list(SYSTEM_SCHEMAS)}).fetchall()

@@ -9,6 +9,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from fixtures.controls import skip_not_applicable
 from infra_conformance.wait import wait_for
 
 DANGEROUS = {"FLUSHALL": ["FLUSHALL"], "FLUSHDB": ["FLUSHDB"], "CONFIG": ["CONFIG", "GET", "maxmemory"],
@@ -52,7 +53,7 @@ def test_unauthenticated_command_refused(stack):
     """
     rd = stack.profile.redis
     if rd is None:
-        pytest.skip("the profile has no [redis] section")
+        skip_not_applicable("redis", "the profile has no [redis] section")
     key = _probe_key()
     with socket.create_connection(("127.0.0.1", stack.port(rd.service, rd.port)), timeout=5) as conn:
         conn.sendall(f"*2\r\n$3\r\nGET\r\n${len(key)}\r\n{key}\r\n".encode())
@@ -96,7 +97,7 @@ def test_aof_enabled(stack, redis_admin):
     References: https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/
     """
     if not stack.profile.redis.appendonly:
-        pytest.skip("the profile does not require appendonly")
+        skip_not_applicable("redis.appendonly", "the profile does not require appendonly")
     info = redis_admin.info("persistence")
     assert info["aof_enabled"] == 1, f"redis: expected aof_enabled:1, found aof_enabled:{info['aof_enabled']}"
     assert info["aof_last_write_status"] == "ok", (
@@ -118,7 +119,7 @@ def test_memory_setting(stack, redis_admin, setting):
     """
     expected = getattr(stack.profile.redis, MEMORY[setting])
     if expected is None:
-        pytest.skip(f"the profile sets no {MEMORY[setting]}")
+        skip_not_applicable(f"redis.{MEMORY[setting]}", f"the profile sets no {MEMORY[setting]}")
     found = redis_admin.config_get(setting)[setting]
     assert str(found) == str(expected), f"redis: expected {setting} {expected}, found {found}"
 
@@ -160,7 +161,7 @@ def test_write_survives_kill(stack, redis_client):
     """
     rd = stack.profile.redis
     if not rd.appendonly:
-        pytest.skip("the profile does not require appendonly")
+        skip_not_applicable("redis.appendonly", "the profile does not require appendonly")
     key, value = _probe_key(), uuid.uuid4().hex.encode()
     redis_client.set(key, value, ex=600)
     time.sleep(1.5)
@@ -190,7 +191,7 @@ def test_session_survives_restart(stack, gateway_url, http):
     """
     api, rd = stack.profile.api, stack.profile.redis
     if rd is None:
-        pytest.skip("the profile has no [redis] section")
+        skip_not_applicable("redis", "the profile has no [redis] section")
     login = http.post(gateway_url + api.login_path, json={
         "tenant": api.tenant, "email": api.email, "password": stack.secret(api.password_secret)})
     assert login.status_code == 200, f"POST {api.login_path}: expected 200, found {login.status_code}"

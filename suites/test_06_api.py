@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from fixtures.controls import skip_not_applicable
 from fixtures.hosts import inspecting
 
 
@@ -125,7 +126,7 @@ def test_malformed_body_rejected(stack, gateway_url, http, login, route, malform
         fields = {"tenant": api.tenant, "email": api.email, "password": "not-the-password"}
     else:
         if not api.probe_body:
-            pytest.skip("the profile sets no api.probe_body")
+            pytest.skip("not checked: the profile sets no api.probe_body")
         method, url, auth, fields = "POST", gateway_url + api.probe_path, login(api.email), api.probe_body
         if route == "update":
             listed = http.get(url, headers=auth).json()
@@ -173,7 +174,7 @@ def test_metrics_inside_only(stack, gateway_url, http, inspector_image):
     """
     api = stack.profile.api
     if api.metrics_service is None:
-        pytest.skip("the profile names no api.metrics_service")
+        skip_not_applicable("api.metrics_service", "the profile names no api.metrics_service")
     with inspecting(stack, stack.container(api.metrics_service), inspector_image) as host:
         status, headers, body = _inside_get(host, api.metrics_port, api.metrics_path)
     where = f"{api.metrics_service}:{api.metrics_port}{api.metrics_path}"

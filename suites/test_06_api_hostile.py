@@ -14,6 +14,7 @@ from urllib.parse import quote
 import jwt
 import pytest
 
+from fixtures.controls import skip_not_applicable
 from infra_conformance import leaks
 
 PAYLOADS = {
@@ -110,7 +111,7 @@ def test_hostile_bodies(stack, gateway_url, http, tokens, route, record_property
             "tenant": api.tenant, "email": api.email, "password": "not-the-password"}
     else:
         if not api.probe_body:
-            pytest.skip("the profile sets no api.probe_body")
+            pytest.skip("not checked: the profile sets no api.probe_body")
         url, base = gateway_url + api.probe_path, dict(api.probe_body)
         fields = [field for field, value in base.items() if isinstance(value, str)]
     for n, (name, payload) in enumerate(PAYLOADS.items()):
@@ -152,7 +153,7 @@ def test_oversized_and_mistyped_bodies(stack, gateway_url, http, tokens):
     """
     api = stack.profile.api
     if not api.probe_body:
-        pytest.skip("the profile sets no api.probe_body")
+        pytest.skip("not checked: the profile sets no api.probe_body")
     url, record = gateway_url + api.probe_path, json.dumps(api.probe_body)
     big = _send(http, "POST", url, data=b'{"name": "' + b"x" * OVERSIZED + b'"}',
                 headers={"Content-Type": "application/json", **_auth(tokens, 0)})
@@ -200,9 +201,9 @@ def test_forged_and_revoked_tokens_rejected(stack, gateway_url, http, api_login,
     """
     api = stack.profile.api
     if forgery in ("expired", "other-tenant") and api.jwt_secret is None:
-        pytest.skip("the profile names no api.jwt_secret, so claims cannot be re-signed")
+        pytest.skip("not checked: the profile names no api.jwt_secret, so claims cannot be re-signed")
     if forgery == "logged-out" and api.logout_path is None:
-        pytest.skip("the profile names no api.logout_path")
+        skip_not_applicable("api.logout_path", "the profile names no api.logout_path")
     token = api_login(api.email) if forgery != "logged-out" else _fresh_login(stack, gateway_url, http)
     header, claims = _segments(token)
     key = stack.secret(api.jwt_secret).encode() if api.jwt_secret else b""

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from fixtures.controls import skip_not_applicable
 from fixtures.targets import security_headers
 from infra_conformance import tls
 
@@ -68,7 +69,7 @@ def test_login_rate_limited(stack, gateway_url):
     """
     api = stack.profile.api
     if not api.login_rate_per_s:
-        pytest.skip("the profile sets no login_rate_per_s")
+        skip_not_applicable("api.login_rate_per_s", "the profile sets no login_rate_per_s")
     url, attempts = gateway_url + api.login_path, 2 * api.login_burst + api.login_rate_per_s + 5
     body = {"tenant": api.tenant, "email": api.email, "password": "not-the-password"}
     with ThreadPoolExecutor(max_workers=attempts) as pool:  # all at once, however slowly the API answers
@@ -95,7 +96,7 @@ def test_cors_only_configured_origins(stack, gateway_url):
     """
     api = stack.profile.api
     if not api.cors_origins:
-        pytest.skip("the profile lists no cors_origins")
+        skip_not_applicable("api.cors_origins", "the profile lists no cors_origins")
     url = gateway_url + api.probe_path
 
     def allowed_origin(origin):
@@ -125,7 +126,7 @@ def test_api_rate_limited(stack, gateway_url):
     """
     api = stack.profile.api
     if not api.api_rate_per_s:
-        pytest.skip("the profile sets no api_rate_per_s")
+        skip_not_applicable("api.api_rate_per_s", "the profile sets no api_rate_per_s")
     login = requests.post(gateway_url + api.login_path, timeout=10, json={
         "tenant": api.tenant, "email": api.email, "password": stack.secret(api.password_secret)})
     assert login.status_code == 200, (
@@ -202,7 +203,7 @@ def test_tls_with_hsts(stack, gateway_url, http):
     """
     api = stack.profile.api
     if api.tls is None:
-        pytest.skip("the profile has no [api.tls] section")
+        skip_not_applicable("api.tls", "the profile has no [api.tls] section")
     port = stack.port(api.gateway_service, api.tls.port)
     cafile = str(stack.secrets_dir / api.tls.cert_secret)
     try:

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from fixtures.controls import skip_not_applicable
 from infra_conformance.emulation import PI4_CORES
 from infra_conformance.engine import service_of, stats_now
 from infra_conformance.measure import memory_bytes
@@ -37,7 +38,7 @@ def test_startup_within_budget(stack, record_budget):
     References: docs/budgets.md
     """
     if stack.conditions.get("reused_stack"):
-        pytest.skip("a reused stack (--reuse-stack): its start-up was not measured in this run")
+        pytest.skip("not checked: a reused stack (--reuse-stack): its start-up was not measured in this run")
     missing = sorted(set(stack.profile.services) - set(stack.startup_s))
     assert not missing, f"start-up: never saw {', '.join(missing)} become ready"
     measured = max(stack.startup_s.values())
@@ -148,7 +149,7 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
     """
     load = stack.profile.load
     if load is None or not load.db_queries:
-        pytest.skip("the profile lists no [load] db_queries")
+        skip_not_applicable("load.db_queries", "the profile lists no [load] db_queries")
     timings = []
     with measuring() as busy:
         for query in load.db_queries:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from fixtures.clients import answered, assert_login_works, create_probe_row, current_gateway_url
+from fixtures.controls import skip_not_applicable
 from infra_conformance import leaks
 from infra_conformance.checksums import differences
 from infra_conformance.wait import WaitTimeout, wait_for
@@ -86,14 +87,16 @@ class Writers:
 def _need(stack, *sections: str):
     for section in sections:
         if getattr(stack.profile, section) is None:
-            pytest.skip(f"the profile has no [{section}] section")
+            skip_not_applicable(section, f"the profile has no [{section}] section")
 
 
 def _writer_tokens(stack, api_login) -> list[str]:
     """Up to two users allowed to POST ``probe_path``: the login user, and another role's user."""
     api = stack.profile.api
-    if "POST" not in api.method_roles or not api.probe_body:
-        pytest.skip("the profile names no write (api.method_roles POST and api.probe_body)")
+    if "POST" not in api.method_roles:
+        skip_not_applicable("api.method_roles", "the profile names no write (no POST in api.method_roles)")
+    if not api.probe_body:
+        pytest.skip("not checked: the profile sets no api.probe_body to write with")
     writers = [api.email] + [api.role_users[role] for role in api.method_roles.get("POST", ())
                              if role in api.role_users and api.role_users[role] != api.email]
     return [api_login(email) for email in writers[:2]]

@@ -14,6 +14,7 @@ import zlib
 import pytest
 
 from fixtures.clients import assert_login_works, create_probe_row
+from fixtures.controls import skip_not_applicable
 from infra_conformance.backups import BackupTool, last_words
 from infra_conformance.checksums import differences
 
@@ -24,7 +25,7 @@ DAY_S = 86400
 @pytest.fixture(scope="module")
 def backups(stack) -> BackupTool:
     if stack.profile.backup is None:
-        pytest.skip("the profile has no [backup] section")
+        skip_not_applicable("backup", "the profile has no [backup] section")
     return BackupTool(stack.compose, stack.profile.backup)
 
 

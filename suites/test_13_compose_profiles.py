@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from fixtures.clients import answered, current_gateway_url
+from fixtures.controls import skip_not_applicable
 from infra_conformance import engine
 from infra_conformance.profile import Profile
 from infra_conformance.wait import wait_for
@@ -111,7 +112,7 @@ def test_sample_users_only_in_development(stack, gateway_url, http, record_prope
     """
     api = stack.profile.api
     if not (api.accounts and api.accounts.sample_users):
-        pytest.skip("the profile names no api.accounts.sample_users")
+        skip_not_applicable("api.accounts.sample_users", "the profile names no sample users")
     promised = stack.profile.compose_profile in api.accounts.sample_compose_profiles
     where = f"compose profile {stack.profile.compose_profile or 'none'}"
     url = current_gateway_url(stack)  # a destructive control may have recreated the stack

@@ -29,6 +29,8 @@ OPTIONS = {
                       "stack.name='a\\nb'", "postgress.port=1", "stack.name=\"$(touch /tmp/pwned)\""],
     "--reports-dir": [str(FIFO_DIR / "file"), "/dev/null"],
     "--baseline": [str(FIFO_DIR / "file"), "no/such.json", str(FIFO_DIR), "/dev/null"],
+    "--waivers": [str(FIFO_DIR / "file"), "no/such.toml", str(FIFO_DIR), "/dev/null",
+                  str(FIFO_DIR / "conformance.toml")],
     "--max-regression": ["5", "nan", "-1", "abc"],
     "--max-contention": ["0", "-1", "nan", "inf", "2000", "lots"],
     "--control": ["x;y", "", "ctr-01", "$(id)"],
@@ -43,8 +45,8 @@ CASES = [(option, value) for option, values in OPTIONS.items() for value in valu
 @pytest.fixture
 def suite(pytester, tmp_path, monkeypatch):
     """A pytester with the suite's plugins and options; temporary files go to a folder checked afterwards."""
-    pytester.makeconftest(f"import runpy\nroot = runpy.run_path({str(ROOT / 'conftest.py')!r})\n"
-                          "pytest_plugins, pytest_addoption = root['pytest_plugins'], root['pytest_addoption']\n")
+    pytester.makeconftest(f"import runpy\npytest_plugins = runpy.run_path({str(ROOT / 'conftest.py')!r})"
+                          "['pytest_plugins']\n")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))

@@ -22,8 +22,8 @@ pytest_plugins = ["pytester"]
 
 
 def test_hostile_ids_and_logs_render_as_text(pytester):
-    pytester.makeconftest(f"import runpy\nroot = runpy.run_path({str(ROOT / 'conftest.py')!r})\n"
-                          "pytest_plugins, pytest_addoption = root['pytest_plugins'], root['pytest_addoption']\n")
+    pytester.makeconftest(f"import runpy\npytest_plugins = runpy.run_path({str(ROOT / 'conftest.py')!r})"
+                          "['pytest_plugins']\n")
     pytester.makepyfile(test_hostile=TESTS)
     result = pytester.runpytest("--html=report.html", "--self-contained-html", "--reports-dir", str(pytester.path))
     result.assert_outcomes(failed=2)

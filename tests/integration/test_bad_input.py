@@ -74,7 +74,7 @@ def test_a_run_stopped_inside_its_last_case_is_incomplete(run_suite):
     if run.returncode == 1:
         pytest.skip("nothing else used the host's CPU during the DB queries, so the failing budget was judged")
     assert run.returncode == 3 and "too busy to judge DB query p95" in run.output, run.tail()
-    outcomes = {c["id"]: c["outcome"] for c in run.summary["controls"]}
+    outcomes = {c["id"]: c["outcome"] for c in run.summary["controls"] if c["outcome"] != "not_checked"}
     assert (run.summary["verdict"], run.summary["not_run"], outcomes) == ("incomplete", 1, {"BUD-02": "passed"}), \
         run.summary
 

@@ -15,7 +15,11 @@ def test_reference_stack_keeps_every_promise_but_the_budgets(run_suite):
     run = run_suite("-m", "not pi", "--compose-profile", "test")
     assert run.returncode == 0, run.tail(60)
     totals = run.summary["totals"]
-    assert totals["failed"] == 0 and totals["skipped"] == 0, totals
+    assert totals["failed"] == 0 and totals["not_applicable"] == 0, totals
+    unchecked = {gap["id"] for gap in run.summary["coverage"]["not_fully_checked"]}
+    assert unchecked == {f"BUD-{n:02}" for n in range(1, 7)}, unchecked  # -m "not pi" deselected only them
+    assert run.summary["verdict_line"] == f"PASSED (partial: {totals['not_checked']} of " \
+                                          f"{run.summary['coverage']['cases']} cases not checked)"
     assert not run.summary["budgets"], run.summary["budgets"]
     assert run.summary["stack"]["compose_profile"] == "test"
     assert {c["case"] for c in run.summary["controls"] if c["id"] == "PRF-02"} == {"postgres-test"}
@@ -29,8 +33,10 @@ def test_dev_compose_profile_adds_a_hardened_admin_ui_on_loopback(run_suite):
     controls = run.summary["controls"]
     assert {c["id"] for c in controls if c["case"] == "admin" and c["outcome"] == "passed"} >= {
         "CTR-01", "CTR-02", "CTR-03", "CTR-08", "CTR-13", "NET-01"}
-    skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "skipped"}
-    assert list(skipped) == ["PRF-02"] and "--compose-profile test" in skipped["PRF-02"], skipped
+    unchecked = {c["id"]: c["message"] for c in controls if c["outcome"] == "not_checked"
+                 and c["message"] != "not checked: deselected in this run"}
+    assert list(unchecked) == ["PRF-02"] and "--compose-profile test" in unchecked["PRF-02"], unchecked
+    assert run.summary["verdict"] == "partial"
 
 
 @pytest.mark.slow
@@ -40,7 +46,8 @@ def test_reference_stack_keeps_its_budgets(run_judged):
     run = run_judged("-m", "pi")
     assert run.returncode == 0, run.tail(60)
     totals = run.summary["totals"]
-    assert totals["failed"] == 0 and totals["skipped"] == 0 and totals["passed"] == 6, totals
+    assert totals["failed"] == 0 and totals["not_applicable"] == 0 and totals["passed"] == 6, totals
+    assert run.summary["verdict"] == "partial" and totals["not_checked"] == run.summary["coverage"]["cases"] - 6
     budgets = {b["name"]: b for b in run.summary["budgets"]}
     assert set(budgets) == {"start-up", "idle memory", "peak memory under load", "API p95", "DB query p95",
                             "CPU under load"}
@@ -55,7 +62,7 @@ def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
     assert run.returncode == 0, run.tail(60)
     controls = run.summary["controls"]
     assert {c["case"] for c in controls if c["id"] == "CTR-01"} == {"db", "cache"}
-    skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "skipped"}
+    skipped = {c["id"]: c["message"] for c in controls if c["outcome"] == "not_applicable"}
     assert skipped.keys() == {"API-01", "API-02", "API-03", "API-04", "API-05", "API-06", "API-07", "API-08",
                               "PRF-01", "PRF-02", "NET-03", "CTR-20", "RLS-12", "RLS-13",
                               "GW-01", "GW-02", "GW-03", "GW-04", "GW-05", "GW-06", "GW-07", "PRF-03",
@@ -63,4 +70,6 @@ def test_second_stack_passes_and_skips_what_does_not_apply(run_suite):
                               "BAK-01", "BAK-02", "BAK-03", "BAK-04", "BAK-05",
                               "PG-03", "PG-09", "PG-10", "PG-12", "PG-13", "PG-14", "PG-15", "PG-16", "PG-17",
                               "BUD-03", "BUD-04", "BUD-05", "BUD-06", *(f"RLS-{n:02}" for n in range(1, 12))}, skipped
-    assert all(reason.startswith("the profile") for reason in skipped.values()), skipped
+    assert all(reason.startswith("not applicable (") for reason in skipped.values()), skipped
+    unchecked = {c["id"]: c["message"] for c in controls if c["outcome"] == "not_checked"}
+    assert run.summary["verdict"] == ("partial" if unchecked else "passed"), unchecked

@@ -6,24 +6,27 @@ from pathlib import Path
 import jsonschema
 
 from infra_conformance.sarif import sarif
+from infra_conformance.summary import Case, Summary
 from infra_conformance.summary_md import LIMIT_BYTES, markdown
 
 ROOT = Path(__file__).parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0-rtm.5.json").read_text())
 
 
-def _control(id_, severity, outcome, case=None):
-    return {"id": id_, "title": f"{id_} title", "severity": severity, "claims": ["Z6"], "case": case,
-            "outcome": outcome, "nodeid": f"suites/x.py::t[{case}]", "message": f"{case}: expected x, found y",
-            "fix": "Set `read_only: true`.", "references": ["CIS 5.13", "https://docs.docker.com/x"]}
+def _case(id_, severity, outcome, case=None) -> Case:
+    return Case(id_, f"{id_} title", severity, ["Z6"], f"suites/x.py::t[{case}]", "Set `read_only: true`.",
+                ["CIS 5.13", "https://docs.docker.com/x"], outcome, f"{case}: expected x, found y")
 
 
-SUMMARY = {"verdict": "failed", "stack": {"name": "crm", "arch": "x86_64", "pi_emulation": True},
-           "totals": {"passed": 1, "failed": 2, "skipped": 0},
-           "controls": [_control("CTR-05", "high", "failed", "api"),
-                        _control("CTR-02", "critical", "failed", "gateway"),
-                        _control("CTR-01", "high", "passed", "api")],
-           "budgets": [{"name": "API p95", "measured": 42.0, "limit": 200.0, "unit": "ms", "passed": True}]}
+def _control(id_, severity, outcome, case=None) -> dict:
+    return _case(id_, severity, outcome, case).as_dict()
+
+
+SUMMARY = Summary([_case("CTR-05", "high", "failed", "api"), _case("CTR-02", "critical", "failed", "gateway"),
+                   _case("CTR-01", "high", "passed", "api")],
+                  {"name": "crm", "arch": "x86_64", "pi_emulation": True},
+                  budgets=[{"name": "API p95", "measured": 42.0, "limit": 200.0, "unit": "ms",
+                            "passed": True}]).as_dict()
 
 
 def test_markdown_puts_the_worst_failure_first_with_its_fix():
@@ -52,14 +55,23 @@ def test_sarif_is_valid_and_points_at_the_service(tmp_path):
     log = sarif(SUMMARY, compose, ROOT)
     jsonschema.validate(log, SCHEMA)
     results = log["runs"][0]["results"]
-    assert [r["ruleId"] for r in results] == ["CTR-05", "CTR-02"]
+    assert [r["ruleId"] for r in results] == ["CTR-02", "CTR-05"]
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["CTR-02"]["properties"]["security-severity"] == "9.5" and rules["CTR-02"]["helpUri"]
-    location = results[0]["locations"][0]["physicalLocation"]
+    location = results[1]["locations"][0]["physicalLocation"]
     line = compose.read_text().splitlines()[location["region"]["startLine"] - 1]
     assert location["artifactLocation"]["uri"] == "compose/compose.yaml" and line.strip() == "api:"
     again = sarif(SUMMARY, compose, ROOT)["runs"][0]["results"]
     assert [r["partialFingerprints"] for r in again] == [r["partialFingerprints"] for r in results]
+
+
+def test_sarif_shows_a_waived_failure_as_a_suppression_with_its_justification():
+    waived = Summary([_case("CTR-01", "high", "waived", "api")], SUMMARY["stack"]).as_dict()
+    waived["controls"][0]["message"] = "waived until 2027-03-31: vendor image; found: api: runs as 0"
+    log = sarif(waived, ROOT / "compose" / "compose.yaml", ROOT)
+    jsonschema.validate(log, SCHEMA)
+    suppression = log["runs"][0]["results"][0]["suppressions"][0]
+    assert suppression["kind"] == "external" and "vendor image" in suppression["justification"]
 
 
 def test_baseline_names_new_failures_fixes_and_budget_changes():
