@@ -6,6 +6,7 @@ pytest_plugins = [
     "fixtures.exits",
     "fixtures.shared",
     "fixtures.run",
+    "fixtures.guard",
     "fixtures.stack",
     "fixtures.targets",
     "fixtures.hosts",

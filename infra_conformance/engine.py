@@ -93,6 +93,21 @@ def kept(project: str) -> str:
             f"with docker compose -p {project} down -v")
 
 
+def existing_images(client: docker.DockerClient, references) -> set[str]:
+    """The references that name an image on the engine now; one the engine cannot answer for counts as existing,
+    so that it is never removed."""
+    found = set()
+    for reference in references:
+        try:
+            client.images.get(reference)
+        except docker.errors.ImageNotFound:
+            continue
+        except docker.errors.APIError:
+            pass
+        found.add(reference)
+    return found
+
+
 def remove_images(client: docker.DockerClient, references) -> list[str]:
     """Remove the images this run built; keep their layers as build cache, and any image still in use."""
     errors = []

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from infra_conformance.errors import UsageProblem, printable
 from infra_conformance.profile import SET_BY_SUITE, Profile
+from infra_conformance.profile_checks import problems
 from infra_conformance.schema_errors import problem
 from infra_conformance.toml import read_toml, set_key
 
@@ -44,6 +45,8 @@ def load_profile(directory: Path, overrides=(), allow_outside: bool = False) -> 
         profile = Profile.model_validate({**_tuples(data), "directory": directory.resolve()})
     except ValidationError as error:
         raise UsageProblem(f"{printable(str(path), 200, quote=False)}: {problem(error, Profile)}") from None
+    if broken := problems(profile):
+        raise UsageProblem(f"{printable(str(path), 200, quote=False)}: {broken[0]}")
     for key, file in profile.paths().items():
         _check_file(path, key, file, profile.directory, allow_outside)
     return profile

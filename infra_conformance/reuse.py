@@ -8,7 +8,7 @@ from pathlib import Path
 
 import docker
 
-from infra_conformance.compose import project_filter
+from infra_conformance.compose import SUITE_LABEL, project_filter
 from infra_conformance.errors import UsageProblem
 from infra_conformance.runfiles import ENV_FILE
 
@@ -23,6 +23,7 @@ class Running:
     compose_files: tuple[str, ...]
     secrets_dir: Path | None
     env: dict[str, str] = field(default_factory=dict)  # the variables the suite started it with, where it kept them
+    started_by_suite: bool = False  # every container carries the suite's label for this project
 
 
 def find(client: docker.DockerClient, project: str) -> Running:
@@ -42,7 +43,12 @@ def find(client: docker.DockerClient, project: str) -> Running:
     secrets_dir = folders.pop() if folders else None
     kept = secrets_dir.parent / ENV_FILE if secrets_dir else None
     env = json.loads(kept.read_text()) if kept and kept.is_file() else {}
-    return Running(project, files, secrets_dir, env)
+    return Running(project, files, secrets_dir, env, started_by_suite(containers, project))
+
+
+def started_by_suite(containers, project: str) -> bool:
+    """True when a run of the suite started every one of these containers (its label names the project)."""
+    return bool(containers) and all(c.labels.get(SUITE_LABEL) == project for c in containers)
 
 
 def check_compose_profile(running: Running, wanted: str | None) -> None:

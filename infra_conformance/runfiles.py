@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from infra_conformance.compose import SUITE_LABEL
 from infra_conformance.profile import Profile
 
 ACCESS_NETWORK = "conformance-access"
@@ -96,16 +97,22 @@ def write_access_overlay(profile: Profile, directory: Path) -> Path | None:
     return path
 
 
-def write_platform_overlay(services: list[str], platform: str, directory: Path) -> Path:
-    """An overlay that builds and runs every service for ``platform``; a later overlay may still override one.
+def write_run_overlay(services: list[str], project: str, platform: str | None, directory: Path) -> Path:
+    """An overlay that labels every service as started by the suite for ``project`` (so that ``--reuse-stack`` tells
+    its own stacks from others), and builds and runs each for ``platform`` when one is given; a later overlay may
+    still override either.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     print(write_platform_overlay(["api"], "linux/arm64", Path(folder)).read_text(), end="")
+    ...     print(write_run_overlay(["api"], "conformance-1", "linux/arm64", Path(folder)).read_text(), end="")
     services:
       api:
+        labels:
+          conformance.project: conformance-1
         platform: linux/arm64
     """
-    path = directory / "platform.yaml"
-    path.write_text(yaml.safe_dump({"services": {name: {"platform": platform} for name in services}}, sort_keys=False))
+    path = directory / "run.yaml"
+    overlay = {name: {"labels": {SUITE_LABEL: project}, **({"platform": platform} if platform else {})}
+               for name in services}
+    path.write_text(yaml.safe_dump({"services": overlay}, sort_keys=False))
     return path

@@ -32,6 +32,8 @@ def read_toml(path: Path, hint: str = "") -> dict:
         raise UsageProblem(f"{shown}: not UTF-8 (byte {error.start})") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageProblem(f"{shown}: not valid TOML ({printable(str(error), quote=False)})") from None
+    except RecursionError:
+        raise UsageProblem(f"{shown}: nested too deep to be a profile") from None
     except OSError as error:
         raise UsageProblem(f"{shown}: cannot read it ({printable(error.strerror or '', quote=False)})") from None
 
@@ -51,7 +53,7 @@ def set_key(data: dict, item: str, option: str) -> None:
                            "_ and -, such as postgres.min_version=16")
     try:
         parsed = tomllib.loads(f"value = {value}")["value"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         raise UsageProblem(f"{option} {printable(item)}: the value is not TOML, such as 16, true or "
                            '"text"') from None
     target = data

@@ -117,3 +117,46 @@ def test_hostile_profile_value_ends_in_one_line(stack_copy, key, change):
         assert not Path("/tmp/pwned").exists()
         return
     assert _expected_to_be_accepted(key, change), f"{key} accepted a hostile value: {change!r}"
+
+
+# Cross-field classes: each is valid value by value, and each would switch a control off in silence.
+CROSS_FIELD = {
+    "duplicate tenants": ("postgres.tenants", ["acme", "acme"], "lists 'acme' more than once"),
+    "duplicate platforms": ("stack.platforms", ["linux/amd64", "linux/amd64"], "more than once"),
+    "duplicate listen": ("services.api.listen", [8000, 8000], "more than once"),
+    "duplicate tenant tables": ("postgres.tenant_tables", ["crm.contacts", "crm.contacts"], "more than once"),
+    "duplicate compose profiles": ("compose_profiles", ["dev", "dev", "prod", "test"], "more than once"),
+    "duplicate roles of a method": ("api.method_roles.DELETE", ["admin", "admin"], "more than once"),
+    "empty platforms": ("stack.platforms", [], "empty list"),
+    "empty db_queries": ("load.db_queries", [], "empty list"),
+    "empty cors_origins": ("api.cors_origins", [], "empty list"),
+    "empty cannot_reach": ("services.gateway.cannot_reach", [], "empty list"),
+    "empty tenants": ("postgres.tenants", [], "empty list"),
+    "unknown role": ("api.method_roles.DELETE", ["nosuchrole"], "names role 'nosuchrole'"),
+    "reserved SECRETS_DIR": ("env.SECRETS_DIR", "/etc", "the suite sets SECRETS_DIR itself"),
+    "reserved CONFORMANCE_": ("env.CONFORMANCE_IMAGE_TAG", "x", "the suite sets CONFORMANCE_IMAGE_TAG itself"),
+    "reserved COMPOSE_": ("env.COMPOSE_PROFILES", "dev", "itself"),
+    "reserved DOCKER_": ("env.DOCKER_HOST", "tcp://x", "itself"),
+    "unknown service": ("ports.published", [{"service": "nosuch", "port": 1}], "names service 'nosuch'"),
+    "unknown secret": ("postgres.app_password_secret", "nosuch", "names secret 'nosuch'"),
+    "unknown compose profile": ("services.admin.compose_profiles", ["staging"], "names 'staging'"),
+}
+
+
+@pytest.mark.parametrize("key, value, said", CROSS_FIELD.values(), ids=CROSS_FIELD.keys())
+def test_a_profile_cannot_weaken_a_control_in_silence(stack_copy, key, value, said):
+    data = tomllib.loads(tomli_w.dumps(REFERENCE))
+    _set(data, key, value)
+    (stack_copy / "conformance.toml").write_text(tomli_w.dumps(data))
+    with pytest.raises(UsageProblem) as raised:
+        load_profile(stack_copy)
+    assert said in str(raised.value) and CLEAN_LINE.match(str(raised.value)), str(raised.value)
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_deep_nesting_is_one_line(stack_copy, depth):
+    (stack_copy / "conformance.toml").write_text("x = " + "[" * depth + "]" * depth + "\n"
+                                                 + tomli_w.dumps(REFERENCE))
+    with pytest.raises(UsageProblem) as raised:
+        load_profile(stack_copy)
+    assert "nested too deep" in str(raised.value)

@@ -1,0 +1,63 @@
+"""The suite touches only what it created: a project it did not start, an image built by hand before the run, and
+a user's own files in the reports folder all survive a run."""
+
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from infra_conformance.compose import project_filter
+
+ROOT = Path(__file__).parents[2]
+HANDMADE = """services:
+  app:
+    image: debian:bookworm-slim
+    command: ["sleep", "infinity"]
+    init: true
+"""
+
+
+@pytest.mark.slow
+def test_a_project_the_suite_did_not_start_is_never_restarted(run_suite, docker_client, tmp_path):
+    project = f"handmade-{uuid.uuid4().hex[:8]}"
+    (tmp_path / "compose.yaml").write_text(HANDMADE)
+    up = ["docker", "compose", "-p", project, "-f", str(tmp_path / "compose.yaml")]
+    subprocess.run([*up, "up", "-d", "--wait"], check=True, capture_output=True)
+    try:
+        before = {c.id: c.attrs["State"]["StartedAt"] for c in docker_client.containers.list(
+            filters=project_filter(project))}
+        run = run_suite("--reuse-stack", project, "--control", "RES-*,BAK-05", "--pi-emulation", "off")
+        assert run.returncode in (0, 5), run.tail()
+        outcomes = {(c["id"], c["outcome"]) for c in run.summary["controls"]}
+        assert {outcome for _, outcome in outcomes} == {"not_checked"}, outcomes
+        assert all("did not start" in c["message"] for c in run.summary["controls"]), run.summary["controls"]
+        assert run.summary["verdict"] == "no results"
+        after = {c.id: (c.attrs["State"]["StartedAt"], c.attrs["RestartCount"]) for c in docker_client.containers.list(
+            filters=project_filter(project))}
+        assert after == {cid: (started, 0) for cid, started in before.items()}, (before, after)
+    finally:
+        subprocess.run([*up, "down", "--volumes"], check=False, capture_output=True)
+
+
+@pytest.mark.slow
+def test_an_image_built_by_hand_and_the_users_files_survive_a_run(run_suite, docker_client, tmp_path):
+    """The pg-redis stack tags conformance-ref/redis:$CONFORMANCE_IMAGE_TAG; that tag existed before the run, so
+    the run (which removes the images it built) leaves it. logs/ and locust-notes.txt were the user's."""
+    tag = f"handmade-{uuid.uuid4().hex[:8]}"
+    reference = f"conformance-ref/redis:{tag}"
+    docker_client.images.get("debian:bookworm-slim").tag(reference)
+    reports = tmp_path / "reports-0"  # run_suite's first reports folder
+    (reports / "logs").mkdir(parents=True)
+    (reports / "logs" / "mine.log").write_text("mine")
+    (reports / "locust-notes.txt").write_text("mine")
+    try:
+        run = run_suite("--stack-dir", str(ROOT / "tests" / "stacks" / "pg-redis"), "--control", "CTR-01",
+                        env={"CONFORMANCE_IMAGE_TAG": tag}, keep_images=False)
+        assert run.returncode == 0, run.tail()
+        assert run.reports == reports and (reports / "summary.json").is_file()
+        assert docker_client.images.get(reference), "the image built by hand before the run is gone"
+        assert (reports / "logs" / "mine.log").read_text() == "mine"
+        assert (reports / "locust-notes.txt").read_text() == "mine"
+    finally:
+        docker_client.images.remove(reference, noprune=True)
