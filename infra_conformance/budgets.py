@@ -1,9 +1,33 @@
-"""A budget result: the measured value beside its limit, and the conditions it was measured under."""
+"""The kinds of budget, and a budget result: the measured value beside its limit and the conditions it was
+measured under."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of budget: its name in reports and baselines, its unit, the ``[budgets]`` key of its limit, how
+    contention can blur it (``busy flatters`` CPU use, latency ``follows steal``), and the profile sections a stack
+    needs for it to apply. Adding a budget is one entry here, its limit key, and its control."""
+
+    name: str
+    unit: str
+    limit_key: str
+    contention: Literal["", "busy flatters", "follows steal"] = ""
+    needs: tuple[str, ...] = ()
+
+
+STARTUP = Kind("start-up", "s", "startup_s")
+IDLE_MEMORY = Kind("idle memory", "MiB", "memory_mb")
+LOAD_MEMORY = Kind("peak memory under load", "MiB", "memory_mb", needs=("load",))  # the same ceiling as at idle
+API_P95 = Kind("API p95", "ms", "api_p95_ms", "follows steal", needs=("load", "api"))
+DB_QUERY_P95 = Kind("DB query p95", "ms", "db_query_p95_ms", "follows steal", needs=("load", "postgres"))
+CPU_UNDER_LOAD = Kind("CPU under load", "% of a Pi 4", "cpu_percent", "busy flatters", needs=("load",))
+KINDS = {kind.name: kind for kind in (STARTUP, IDLE_MEMORY, LOAD_MEMORY, API_P95, DB_QUERY_P95, CPU_UNDER_LOAD)}
 
 
 def describe(conditions: dict) -> str:

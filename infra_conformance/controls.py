@@ -7,15 +7,15 @@ with a snippet) and ``References:`` (separated by ``;``), each a paragraph of it
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import dataclass
+
+from infra_conformance.areas import ID_PATTERN
 
 SEVERITIES = ("critical", "high", "medium", "low")
 # What a control's outcome tells the rest of the run (``proves=`` in its marker): "platform", when the run proves
 # its platform only if every such control passed; "healthy start", the control that fails when the stack's own
 # configuration keeps a service from starting. The library knows these, never a control's ID.
 PROVES = ("", "platform", "healthy start")
-ID_PATTERN = re.compile(r"^(CTR|NET|PRF|ARCH|PG|RLS|RDS|API|GW|RES|BAK|BUD)-\d{2}$")
 
 
 @dataclass(frozen=True)

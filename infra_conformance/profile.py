@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from infra_conformance.errors import printable
 from infra_conformance.platforms import PLATFORMS
 from infra_conformance.profile_ops import Accounts, Backup, Faults, Tls
-from infra_conformance.profile_stores import Postgres, Redis
+from infra_conformance.profile_stores import STORES, Postgres, Redis, secret_keys
 from infra_conformance.profile_types import (
     Capability,
     ContainerPath,
@@ -152,7 +152,8 @@ class Pi(Strict):
 class Budgets(Strict):
     startup_s: Positive = Field(description="seconds from `up` to every service healthy")
     memory_mb: Positive = Field(description="MiB of memory for the whole stack")
-    api_p95_ms: Positive = Field(description="API p95 latency under load, ms")
+    api_p95_ms: Positive | None = Field(None, description="API p95 latency under load, ms; required with [api] "
+                                                         "and [load]")
     db_query_p95_ms: Positive = Field(100.0, description="DB query p95 as the app role, ms")
     cpu_percent: Positive = Field(50.0, le=100, description="CPU under load, as a share of a Pi 4's four cores")
 
@@ -187,9 +188,8 @@ class Profile(Strict):
         refs = [("ports.published.service", p.service) for p in self.ports.published]
         refs += [(f"services.{name}.cannot_reach", t.partition(":")[0])
                  for name, s in self.services.items() for t in s.cannot_reach]
-        refs += [(f"{section}.{key}", getattr(getattr(self, section), key))
-                 for section, key in (("postgres", "service"), ("redis", "service"), ("api", "gateway_service"))
-                 if getattr(self, section)]
+        refs += [(f"{name}.service", store.service) for name, store in self.stores.items()]
+        refs += [("api.gateway_service", self.api.gateway_service)] if self.api else []
         refs += [("api.metrics_service", self.api.metrics_service)] if self.api and self.api.metrics_service else []
         refs += [("api.accounts.service", self.api.accounts.service)] if self.api and self.api.accounts else []
         for where, name in refs:
@@ -214,10 +214,9 @@ class Profile(Strict):
         return self
 
     def _secret_refs(self):
-        for section in ("postgres", "redis", "api"):
-            for key, value in (getattr(self, section) or Strict()).__dict__.items():
-                if (key.endswith("password_secret") or key == "jwt_secret") and value is not None:
-                    yield f"{section}.{key}", value
+        for name, section in [*self.stores.items(), *([("api", self.api)] if self.api else [])]:
+            for key, value in secret_keys(section):
+                yield f"{name}.{key}", value
         for variable, name in (self.load.secrets_env if self.load else {}).items():
             yield f"load.secrets_env.{variable}", name
         if self.api and self.api.tls:
@@ -231,6 +230,11 @@ class Profile(Strict):
                    if self.runs_in(service, name) and not service.job}
         return self.model_copy(update={"services": running, "compose_profile": name,
                                        "declared_services": self.every_service})
+
+    @property
+    def stores(self) -> dict[str, Postgres | Redis]:
+        """The data-store sections the profile has, by name (``profile_stores.STORES``)."""
+        return {name: section for name in STORES if (section := getattr(self, name)) is not None}
 
     @property
     def every_service(self) -> dict[str, Service]:

@@ -1,11 +1,13 @@
 """Rules across a profile's values, beyond each value's type: nothing in a profile may switch a control off in silence.
 
 A list that must be unique is; a list given empty where that would make a control a no-op is refused; every role
-that one key names exists in another; and no ``[env]`` variable may override one the suite sets itself.
+that one key names exists in another; a budget applies, and needs its limit, only where the stack has the parts it
+measures; and no ``[env]`` variable may override one the suite sets itself.
 """
 
 from __future__ import annotations
 
+from infra_conformance.budgets import KINDS
 from infra_conformance.errors import printable
 from infra_conformance.profile import Profile
 
@@ -54,6 +56,11 @@ def problems(profile: Profile) -> list[str]:
             for role in sorted(set(roles) - set(profile.api.role_users)):
                 found.append(f"key 'api.method_roles.{method}' names role {printable(role)}, which is not in "
                              "'api.role_users'")
+    for kind in KINDS.values():
+        if all(getattr(profile, section) for section in kind.needs) and getattr(profile.budgets,
+                                                                                kind.limit_key) is None:
+            found.append(f"key 'budgets.{kind.limit_key}' is missing: the profile has "
+                         f"{' and '.join(f'[{s}]' for s in kind.needs)}, so the {kind.name} budget applies")
     for name in profile.env:
         if name == RESERVED_ENV[0] or name.startswith(RESERVED_ENV[1:]):
             found.append(f"key 'env.{name}': the suite sets {name} itself (SECRETS_DIR, CONFORMANCE_*, COMPOSE_* "

@@ -75,3 +75,15 @@ class Redis(Strict):
             return None
         number, unit = re.fullmatch(r"([0-9]+)([a-z]*)", self.maxmemory).groups()
         return int(number) * REDIS_UNITS[unit or "b"]
+
+
+# The data stores a profile can describe: section name -> its model. Each has the service, the container port the
+# suite reaches it on, and its secrets in keys ending ``password_secret``. Adding one is one entry here, its model,
+# its profile field, its client fixture and its controls; tests/unit/test_registries.py names what is missing.
+STORES: dict[str, type[Strict]] = {"postgres": Postgres, "redis": Redis}
+
+
+def secret_keys(section: Strict) -> list[tuple[str, str]]:
+    """(key, secret name) of every secret a section names."""
+    return [(key, value) for key, value in section.__dict__.items()
+            if (key.endswith("password_secret") or key == "jwt_secret") and value is not None]

@@ -8,15 +8,13 @@ from __future__ import annotations
 from html import escape
 from itertools import groupby
 
+from infra_conformance.areas import judges_budgets, prefix, title
 from infra_conformance.budgets import describe
 from infra_conformance.controls import SEVERITIES
 from infra_conformance.platforms import describe as platforms_line
 from infra_conformance.summary import OUTCOMES
 from infra_conformance.summary_md import not_run, waiver_rows
 
-AREAS = {"CTR": "Container runtime", "NET": "Network exposure", "PRF": "Compose profiles", "ARCH": "Architecture",
-         "PG": "PostgreSQL", "RLS": "Row-level security", "RDS": "Redis", "API": "API", "GW": "Gateway",
-         "RES": "Resilience", "BAK": "Backups", "BUD": "Raspberry Pi 4 budgets"}
 OUTCOME_CLASS = {"failed": "fail", "passed": "pass"}
 
 STYLE = """<style>
@@ -107,7 +105,7 @@ def failures(summary: dict, logs: dict[str, list[tuple[str, str]]]) -> str:
 
 def budgets(summary: dict, delta: dict | None) -> str:
     if not summary["budgets"]:
-        skipped = sorted({c["message"] for c in summary["controls"] if c["id"].startswith("BUD-")
+        skipped = sorted({c["message"] for c in summary["controls"] if judges_budgets(c["id"])
                           and c["outcome"] not in ("passed", "failed") and c.get("message")})
         why = f" Not checked or not applicable: {escape('; '.join(skipped))}." if skipped else ""
         return f"<h2>Budgets</h2><p>No budget ran in this run.{why}</p>"
@@ -145,8 +143,8 @@ def controls(summary: dict) -> str:
     boxes = "".join(f'<input type="checkbox" id="f-{o}" checked><label for="f-{o}">{o}</label>' for o in OUTCOMES)
     boxes += "".join(f'<input type="checkbox" id="s-{s}" checked><label for="s-{s}">{s}</label>' for s in SEVERITIES)
     areas = []
-    ordered = sorted(summary["controls"], key=lambda c: (c["id"].split("-")[0], c["id"], c["nodeid"]))
-    for prefix, group in groupby(ordered, key=lambda c: c["id"].split("-")[0]):
+    ordered = sorted(summary["controls"], key=lambda c: (prefix(c["id"]), c["id"], c["nodeid"]))
+    for area, group in groupby(ordered, key=lambda c: prefix(c["id"])):
         group = list(group)
         failed = sum(c["outcome"] == "failed" for c in group)
         rows = "".join(
@@ -155,7 +153,7 @@ def controls(summary: dict) -> str:
             f'<td class="{OUTCOME_CLASS.get(c["outcome"], "")}">{c["outcome"].replace("_", " ")}</td>'
             f'<td>{escape(c["title"])}</td>'
             f'<td>{escape(c["message"] or _measured(c))}</td></tr>' for c in group)
-        areas.append(f"<details{' open' if failed else ''}><summary><b>{escape(AREAS.get(prefix, prefix))}</b>: "
+        areas.append(f"<details{' open' if failed else ''}><summary><b>{escape(title(area))}</b>: "
                      f"{len(group)} case{'s' * (len(group) != 1)}, {failed} failed</summary>"
                      "<table><tr><th>ID</th><th>case</th>"
                      f"<th>severity</th><th>outcome</th><th>title</th><th>message or measured</th></tr>{rows}"

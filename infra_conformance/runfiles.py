@@ -80,7 +80,7 @@ def access_overlay(profile: Profile, choose_port=free_port) -> dict:
     services. Internal networks publish nothing, so those services also join a network
     of the suite's own that the stack's other services are not on.
     """
-    targets = [(s.service, s.port) for s in (profile.postgres, profile.redis) if s]
+    targets = [(store.service, store.port) for store in profile.stores.values()]
     services = {
         name: {"ports": [f"127.0.0.1:{choose_port()}:{port}"], "networks": [ACCESS_NETWORK]}
         for name, port in targets

@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from infra_conformance.budgets import API_P95
+
 ROOT = Path(__file__).parents[1]
 BACKGROUND = ["taskset", "-c", "0", "sysbench", "cpu", "--threads=1", "--time=0", "run"]
 
@@ -120,7 +122,7 @@ def markdown(result: dict, background: bool) -> str:
              "| run | exit | verdict | quiet | duration | API p95 | contention (load window) |",
              "|---|---|---|---|---|---|---|"]
     for i, run in enumerate(result["runs"], 1):
-        api = run["budgets"].get("API p95") or {}
+        api = run["budgets"].get(API_P95.name) or {}
         contention = run["stopped"] or api.get("contention") or ""
         figure = f"{api['measured']:g} ms" if api else ""
         lines.append(f"| {i} | {run['exit']} | {run['verdict']} | {_quietness(run)} | "

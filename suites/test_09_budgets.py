@@ -6,6 +6,7 @@ import time
 import pytest
 
 from fixtures.controls import skip_not_applicable
+from infra_conformance import budgets
 from infra_conformance.emulation import PI4_CORES
 from infra_conformance.engine import service_of, stats_now
 from infra_conformance.measure import memory_bytes
@@ -42,8 +43,8 @@ def test_startup_within_budget(stack, record_budget):
     missing = sorted(set(stack.profile.services) - set(stack.startup_s))
     assert not missing, f"start-up: never saw {', '.join(missing)} become ready"
     measured = max(stack.startup_s.values())
-    budget = record_budget("start-up", measured, stack.profile.budgets.startup_s, "s",
-                           details=stack.startup_s, build_s=round(stack.build_s, 2), fresh_volumes=True)
+    budget = record_budget(budgets.STARTUP, measured, details=stack.startup_s, build_s=round(stack.build_s, 2),
+                           fresh_volumes=True)
     assert budget.passed, f"{budget.message}; slowest: {max(stack.startup_s, key=stack.startup_s.get)}"
 
 
@@ -71,7 +72,7 @@ def test_idle_memory_within_budget(stack, record_budget):
     assert not zero, (f"memory: the engine reports 0 B for {', '.join(zero)}; memory accounting is off. "
                       "Hint: on a Pi add 'cgroup_enable=memory cgroup_memory=1' to /boot/firmware/cmdline.txt")
     total_mib = sum(per_service.values()) / MIB
-    budget = record_budget("idle memory", total_mib, stack.profile.budgets.memory_mb, "MiB",
+    budget = record_budget(budgets.IDLE_MEMORY, total_mib,
                            details={s: round(b / MIB, 1) for s, b in per_service.items()})
     assert budget.passed, f"{budget.message}; largest: {max(per_service, key=per_service.get)}"
 
@@ -99,8 +100,7 @@ def test_peak_memory_under_load_within_budget(stack, load_run, record_budget):
         f"memory under load: no non-zero sample for {', '.join(zero) or 'any service'}; memory accounting is off. "
         "Hint: on a Pi add 'cgroup_enable=memory cgroup_memory=1' to /boot/firmware/cmdline.txt")
     total = sum(sampler.peak_mib.values())
-    budget = record_budget("peak memory under load", total, stack.profile.budgets.memory_mb, "MiB",
-                           details={s: round(v, 1) for s, v in sampler.peak_mib.items()},
+    budget = record_budget(budgets.LOAD_MEMORY, total, details={s: round(v, 1) for s, v in sampler.peak_mib.items()},
                            users=result.users, duration_s=result.duration_s, contention=result.contention)
     assert budget.passed, f"{budget.message}; largest: {max(sampler.peak_mib, key=sampler.peak_mib.get)}"
 
@@ -122,8 +122,8 @@ def test_api_p95_under_load_within_budget(stack, load_run, record_budget):
     """
     result, _ = load_run
     budget = record_budget(
-        "API p95", result.p95_ms, stack.profile.budgets.api_p95_ms, "ms", users=result.users,
-        duration_s=result.duration_s, contention=result.contention, follows_steal=True,
+        budgets.API_P95, result.p95_ms, users=result.users, duration_s=result.duration_s,
+        contention=result.contention,
         details={"p50_ms": result.p50_ms, "requests": result.requests, "failures": result.failures,
                  "requests_per_s": result.rps, "generator_cpu_percent": result.generator_cpu_percent,
                  "files": result.files})
@@ -164,10 +164,8 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
                     pg_app.execute(query).fetchall()
                     timings.append((time.perf_counter() - started) * 1000)
     p95 = _percentile(timings, 0.95)
-    budget = record_budget("DB query p95", p95, stack.profile.budgets.db_query_p95_ms, "ms",
-                           details={"queries": len(load.db_queries), "samples": len(timings),
-                                    "p50_ms": round(_percentile(timings, 0.5), 2)}, contention=busy(),
-                           follows_steal=True)
+    budget = record_budget(budgets.DB_QUERY_P95, p95, details={"queries": len(load.db_queries), "samples": len(timings),
+                                    "p50_ms": round(_percentile(timings, 0.5), 2)}, contention=busy())
     assert budget.passed, budget.message
 
 
@@ -193,8 +191,6 @@ def test_cpu_under_load_within_budget(stack, load_run, emulation_plan, record_bu
     assert not unsampled, f"CPU under load: no CPU samples from {', '.join(unsampled)} at full load"
     pi_cores = {s: cores * emulation_plan.pi_cores_per_host_core for s, cores in sampler.cpu_cores.items()}
     percent = 100 * sum(pi_cores.values()) / PI4_CORES
-    budget = record_budget("CPU under load", percent, stack.profile.budgets.cpu_percent, "% of a Pi 4",
-                           details={s: round(c, 3) for s, c in pi_cores.items()},
-                           users=result.users, duration_s=result.duration_s, contention=result.contention,
-                           busy_flatters=True)
+    budget = record_budget(budgets.CPU_UNDER_LOAD, percent, details={s: round(c, 3) for s, c in pi_cores.items()},
+                           users=result.users, duration_s=result.duration_s, contention=result.contention)
     assert budget.passed, budget.message

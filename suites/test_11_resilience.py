@@ -1,7 +1,8 @@
 """Faults: PostgreSQL killed during writes, Redis killed, the stack stopped and started; nothing acknowledged is lost.
 
-These controls are ``destructive``: each restores what it breaks, and they run after every other module,
-because the session's database connection does not survive them and the stack's published ports change.
+These controls are ``destructive``: each restores what it breaks, and they run after every control that is not
+(``fixtures.controls.run_order``), because the session's database connection does not survive them and the stack's
+published ports change.
 """
 
 import threading

@@ -2,7 +2,7 @@
 
 The commands are the profile's ``[backup]``, run with ``docker compose run --rm`` in its backup service. The
 restores are ``destructive``: they end every connection, and the round trip loses the database's volume, so
-they run last.
+they run after every control that is not (``fixtures.controls.run_order``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Imports run one way: library, then plugins, then controls; the library never imports pytest."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,30 @@ def test_the_report_plugins_are_the_top_layer():
     users = [p.name for p in (ROOT / "fixtures").glob("*.py") if p.name not in report
              and ("fixtures.report" in p.read_text() or "fixtures.review" in p.read_text())]
     assert users == []
+
+
+def test_the_library_names_no_control_id():
+    """Control IDs belong to the suite: the library learns a control's role from its marker (``proves=``), never
+    by matching its ID or its prefix. Prose that cites a control (a key's description, a docstring) is allowed."""
+    from infra_conformance.areas import AREAS
+
+    prefixes = "|".join(area.prefix for area in AREAS)
+    code_id = re.compile(rf"^({prefixes})-(\d{{2}})?$")
+    found = {str(path.relative_to(ROOT)): sorted({node.value for node in ast.walk(ast.parse(path.read_text()))
+                                                  if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                                                  and code_id.match(node.value)})
+             for path in (ROOT / "infra_conformance").rglob("*.py")}
+    assert not {k: v for k, v in found.items() if v}
+
+
+def test_the_architecture_map_lists_every_module():
+    from infra_conformance.module_map import current, render
+
+    assert current() == render(), "docs/architecture.md is stale: python -m infra_conformance.module_map"
+
+
+@pytest.mark.parametrize("folder", ["infra_conformance", "fixtures", "suites"])
+def test_every_module_says_its_job_in_its_first_line(folder):
+    from infra_conformance.module_map import first_line
+
+    assert [p.name for p in (ROOT / folder).glob("*.py") if p.name != "__init__.py" and not first_line(p)] == []

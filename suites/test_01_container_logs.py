@@ -1,4 +1,8 @@
-"""Logs, read last so that every control's and the load run's traffic is in them: structured, without personal data."""
+"""Container logs: structured, and without personal data, after every control's and the load run's traffic.
+
+Marked ``last``: they run after every control but the destructive ones (``fixtures.controls.run_order``), so that
+what the others and the load run sent is in the logs they read, before a restore recreates a service.
+"""
 
 import json
 import re
@@ -8,6 +12,7 @@ import pytest
 
 from fixtures.clients import current_gateway_url
 
+pytestmark = pytest.mark.last
 TAIL = 5000  # lines per container: what an operator scrolls through
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")

@@ -1,0 +1,66 @@
+"""Each registry is the one source of its concept, and every user of it agrees: the control areas, the budget kinds
+and the data stores. Leave an entry out, or add a user that the registry does not know, and one of these fails."""
+
+import inspect
+import typing
+from pathlib import Path
+
+import pytest
+
+from infra_conformance import budgets
+from infra_conformance.areas import AREAS, BY_PREFIX, prefix
+from infra_conformance.catalogue import controls
+from infra_conformance.profile import Budgets, Profile
+from infra_conformance.profile_file import load_profile
+from infra_conformance.profile_stores import STORES
+from infra_conformance.runfiles import access_overlay
+
+ROOT = Path(__file__).parents[2]
+SUITES = ROOT / "suites"
+
+
+def test_every_suite_module_belongs_to_one_area():
+    modules = sorted(path.stem for path in SUITES.glob("test_*.py"))
+    owners = {module: [a.prefix for a in AREAS if module in a.modules] for module in modules}
+    assert {m: o for m, o in owners.items() if len(o) != 1} == {}
+    assert {m for a in AREAS for m in a.modules} == set(modules), "an area names a module that is not in suites/"
+
+
+@pytest.mark.parametrize("module", sorted(path.stem for path in SUITES.glob("test_*.py")))
+def test_each_control_lives_in_a_module_of_its_area(module):
+    found = {c.id for title, c in controls() if _module_of(c.id) == module}
+    wrong = sorted(i for i in found if module not in BY_PREFIX[prefix(i)].modules)
+    assert not wrong, f"{module} holds controls of another area: {wrong}"
+
+
+def _module_of(control_id: str) -> str:
+    for path in SUITES.glob("test_*.py"):
+        if f'mark.control("{control_id}"' in path.read_text():
+            return path.stem
+    raise AssertionError(control_id)
+
+
+def test_every_budget_limit_belongs_to_a_kind_and_every_kind_has_a_control():
+    limit_keys = {kind.limit_key for kind in budgets.KINDS.values()}
+    assert limit_keys == set(Budgets.model_fields), "a [budgets] key without a kind, or a kind without its key"
+    source = (SUITES / "test_09_budgets.py").read_text()
+    constants = {name for name, value in vars(budgets).items() if isinstance(value, budgets.Kind)}
+    assert {value.name for name, value in vars(budgets).items() if name in constants} == set(budgets.KINDS)
+    unused = sorted(name for name in constants if f"budgets.{name}," not in source)
+    assert not unused, f"budget kinds no control records: {unused}"
+    for kind in budgets.KINDS.values():
+        assert all(section in Profile.model_fields for section in kind.needs), kind
+
+
+def test_every_data_store_is_a_profile_section_that_the_suite_reaches():
+    for name, model in STORES.items():
+        field = Profile.model_fields[name]
+        assert model in typing.get_args(field.annotation), f"[{name}] is not a {model.__name__} section"
+        assert {"service", "port"} <= set(model.model_fields), model
+    sections = {name for name, field in Profile.model_fields.items()
+                if any(inspect.isclass(arg) and "port" in getattr(arg, "model_fields", {})
+                       and "service" in arg.model_fields for arg in typing.get_args(field.annotation))}
+    assert sections == set(STORES), f"sections with a service and a port that STORES does not list: {sections}"
+    profile = load_profile(ROOT / "compose")
+    reached = set(access_overlay(profile, choose_port=lambda: 1)["services"])
+    assert reached == {store.service for store in profile.stores.values()}
