@@ -1,4 +1,4 @@
-"""Render the map of modules in ``docs/architecture.md`` from the code: every module with its docstring's first sentence.
+"""Render the map of modules in ``docs/architecture.md`` from the code: each module with its docstring's first sentence.
 
     python -m infra_conformance.module_map    # rewrites the map between its markers
 """
