@@ -1,15 +1,15 @@
 """Container runtime: what the running containers do, not what their images say."""
 
-import re
 
 import pytest
 
+from fixtures.hosts import inspecting
+from infra_conformance.credentials import credential_variables, url_passwords
 from infra_conformance.images import unpinned_references
+from infra_conformance.userns import inside_uid
 
-SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE)
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 MAX_RESTARTS = 5
-URL_PASSWORD = re.compile(r"://[^/@\s:]+:[^/@\s]+@")  # scheme://user:password@host
 
 
 def _processes(container) -> list[dict]:
@@ -23,13 +23,15 @@ def _capability(name: str) -> str:
 
 
 @pytest.mark.control("CTR-01", severity="high", claims=["Z6", "P5"])
-def test_processes_run_as_profile_user(stack, container, service):
+def test_processes_run_as_profile_user(request, stack, container, service, engine_security):
     """Every process of the service runs as the profile's non-root UID.
 
     Rationale: a process running as root inside a container turns any code execution
     bug into root on a shared kernel. The image's USER field says nothing about an
     entrypoint that never drops privileges, or a compose `user:` override, so the
-    running processes are read from the engine.
+    running processes are read from the engine. Under the engine's user-namespace
+    remapping, the engine reports host UIDs; they are translated with the container's
+    own `uid_map`, read from an inspector in its namespaces.
 
     Fix: Run as the profile's UID: `user: "999:999"` in compose, or `USER 999` in the
     Dockerfile.
@@ -39,8 +41,12 @@ def test_processes_run_as_profile_user(stack, container, service):
     expected = stack.profile.services[service].user
     processes = _processes(container)
     assert processes, f"{service}: the engine lists no processes; is the container running?"
-    wrong = [f"{p['COMMAND']} (pid {p['PID']}) as uid {p['UID']}"
-             for p in processes if int(p["UID"]) != expected]
+    uid_map = None
+    if "userns" in engine_security and container.attrs["HostConfig"].get("UsernsMode") != "host":
+        with inspecting(stack, container, request.getfixturevalue("inspector_image")) as inspector:
+            uid_map = inspector.file("/proc/1/uid_map").content_string
+    wrong = [f"{p['COMMAND']} (pid {p['PID']}) as uid {inside_uid(int(p['UID']), uid_map)}"
+             for p in processes if inside_uid(int(p["UID"]), uid_map) != expected]
     assert not wrong, f"{service}: expected every process as uid {expected}, found {', '.join(wrong)}"
 
 
@@ -237,6 +243,8 @@ def test_no_secrets_in_env_or_image(stack, container, service):
 
     Rationale: `docker inspect` output, image layers and CI logs are read by many;
     secrets belong in files mounted at run time (`/run/secrets`), never in env or layers.
+    A variable named like a secret whose value is a number, a boolean or a path
+    (`TOKEN_TTL_S=3600`, `SECRETS_DIR=/run/secrets`) is a setting about secrets, not one.
 
     Fix: Pass secrets as compose `secrets:` files read from `/run/secrets/<name>`, never
     in `environment:` or a Dockerfile `ENV`/`ARG`.
@@ -250,9 +258,8 @@ def test_no_secrets_in_env_or_image(stack, container, service):
               "image history": [step.get("CreatedBy", "") for step in image.history()]}
     found = [f"a generated secret in {place}" for place, entries in places.items()
              for entry in entries if any(value in entry for value in values)]
-    found += [f"{entry.split('=')[0]} in {place}" for place in ("container env", "image env")
-              for entry in places[place]
-              if SECRET_NAME.search(entry.split("=")[0]) and not entry.split("=")[0].endswith("_FILE")]
-    found += [f"a password in the URL of {entry.split('=')[0]} in {place}" for place in ("container env", "image env")
-              for entry in places[place] if URL_PASSWORD.search(entry.partition("=")[2])]
+    found += [f"{name} in {place}" for place in ("container env", "image env")
+              for name in credential_variables(places[place])]
+    found += [f"a password in the URL of {name} in {place}" for place in ("container env", "image env")
+              for name in url_passwords(places[place])]
     assert not found, f"{service}: expected secrets only as files, found {', '.join(sorted(set(found)))}"

@@ -6,8 +6,8 @@ import pytest
 
 from fixtures.hosts import inspecting
 from infra_conformance import reachability
+from infra_conformance.sockets import ephemeral_range, listening_ports
 
-DOCKER_DNS = "127.0.0.11"  # the engine's embedded resolver, present in every user-defined network
 PRIVILEGED_PORTS = 1024
 
 
@@ -96,16 +96,17 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
     inside the container even when nothing publishes it, and anything on the same
     network can reach it. The sockets are read from an inspector container that
     shares the service's network namespace, so the image needs no tools. The
-    engine's own DNS resolver on 127.0.0.11 is not the service's and is left out.
+    engine's own DNS resolver on 127.0.0.11 is not the service's and is left out, and so
+    is a UDP socket on a port of the ephemeral range: the kernel binds a client's socket
+    (a resolver's, a statsd client's) there, and it receives only answers.
 
     Fix: Turn off debug or admin listeners, or list the port in the profile's `listen`.
 
     References: CIS Docker Benchmark v1.6.0 5.8; https://owasp.org/Top10/A05_2021-Security_Misconfiguration/
     """
     expected = set(stack.profile.services[service].listen)
-    sockets = [url.split("://", 1)[1].rsplit(":", 1) for url in inspector.socket.get_listening_sockets()
-               if url.startswith(("tcp://", "udp://"))]
-    found = {int(port) for address, port in sockets if address != DOCKER_DNS}
+    ephemeral = ephemeral_range(inspector.file("/proc/sys/net/ipv4/ip_local_port_range").content_string)
+    found = listening_ports(inspector.socket.get_listening_sockets(), ephemeral)
     assert found == expected, (f"{service}: expected listening ports {sorted(expected)}, "
                                f"found {sorted(found)}")
 

@@ -161,10 +161,13 @@ def test_other_tenants_row_hidden_by_id(stack, pg_admin, pg_app, tenant_ids, ten
 
 @pytest.mark.control("RLS-05", severity="critical", claims=["Z1", "P1"])
 def test_insert_for_other_tenant_rejected(stack, pg_app, tenant_ids, tenant_table, tenant, other_tenant):
-    """With a tenant set, an INSERT carrying another tenant's id is rejected by row-level security.
+    """With a tenant set, an INSERT carrying another tenant's id never lands in the other tenant's data.
 
     Rationale: without a WITH CHECK that holds, a tenant can plant rows in another
-    tenant's data: fake invoices, users or tasks that the victim then trusts.
+    tenant's data: fake invoices, users or tasks that the victim then trusts. Row-level
+    security rejects such a row; a BEFORE INSERT trigger that sets the tenant column from
+    the session keeps the promise too, so where the row went is what counts
+    (`RETURNING`), not whether the statement failed.
 
     Fix: Give INSERT policies `WITH CHECK (tenant_id =
     NULLIF(current_setting('app.tenant_id', true), '')::uuid)`.
@@ -172,9 +175,18 @@ def test_insert_for_other_tenant_rejected(stack, pg_app, tenant_ids, tenant_tabl
     References: https://www.postgresql.org/docs/15/sql-createpolicy.html
     """
     _scoped(stack, pg_app, tenant_ids[tenant])
-    _rejected(pg_app, _query(stack, "INSERT INTO {t} ({c}) VALUES (%s)", tenant_table), (tenant_ids[other_tenant],),
-              f"table {tenant_table}, tenant {tenant}",
-              f"an INSERT with tenant {other_tenant}'s id rejected by row-level security")
+    where = f"table {tenant_table}, tenant {tenant}"
+    expected = f"an INSERT with tenant {other_tenant}'s id rejected, or its row kept in tenant {tenant}"
+    try:
+        landed = pg_app.execute(_query(stack, "INSERT INTO {t} ({c}) VALUES (%s) RETURNING {c}", tenant_table),
+                                (tenant_ids[other_tenant],)).fetchone()[0]
+    except psycopg.errors.InsufficientPrivilege:
+        return
+    except psycopg.Error as error:
+        pytest.fail(f"{where}: expected {expected}, found {type(error).__name__}: {error.diag.message_primary}")
+    assert str(landed) == tenant_ids[tenant], (
+        f"{where}: expected {expected}, found the row inserted for "
+        f"{other_tenant if str(landed) == tenant_ids[other_tenant] else landed}")
 
 
 @pytest.mark.control("RLS-06", severity="critical", claims=["Z1", "P1"])
