@@ -11,6 +11,7 @@ pytest_plugins = [
     "fixtures.targets",
     "fixtures.hosts",
     "fixtures.clients",
+    "fixtures.tenancy",
     "fixtures.budgets",
     "fixtures.report",
     "fixtures.review",
