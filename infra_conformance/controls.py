@@ -14,8 +14,10 @@ from infra_conformance.areas import ID_PATTERN
 SEVERITIES = ("critical", "high", "medium", "low")
 # What a control's outcome tells the rest of the run (``proves=`` in its marker): "platform", when the run proves
 # its platform only if every such control passed; "healthy start", the control that fails when the stack's own
-# configuration keeps a service from starting. The library knows these, never a control's ID.
-PROVES = ("", "platform", "healthy start")
+# configuration keeps a service from starting; "compose profile", a control whose passing case (a service) shows
+# that a service of another compose profile than the booted one runs as promised. The library knows these, never a
+# control's ID.
+PROVES = ("", "platform", "healthy start", "compose profile")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from infra_conformance.budgets import describe
 from infra_conformance.controls import SEVERITIES
 from infra_conformance.platforms import describe as platforms_line
 from infra_conformance.summary import OUTCOMES
-from infra_conformance.summary_md import not_run, waiver_rows
+from infra_conformance.summary_md import compose_profiles_line, not_run, waiver_rows
 
 OUTCOME_CLASS = {"failed": "fail", "passed": "pass"}
 
@@ -54,7 +54,7 @@ def banner(summary: dict, versions: dict) -> str:
     css = {"passed": "passed", "partial": "partial", "failed": "failed"}.get(verdict, "none")
     facts = [("stack", stack["name"]), ("compose profile", stack.get("compose_profile")),
              ("architecture", stack["arch"]), ("Pi emulation", "on" if stack.get("pi_emulation") else "off"),
-             ("platforms", platforms_line(summary)),
+             ("platforms", platforms_line(summary)), ("compose profiles", compose_profiles_line(summary)),
              ("not run", not_run(summary).replace(" did not run:", ":")),
              *[(k, v) for k, v in versions.items() if v]]
     return (f'<div class="banner {css}"><h1>Conformance: {escape(summary["verdict_line"])}</h1>'

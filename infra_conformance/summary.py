@@ -66,6 +66,23 @@ class Case:
         return {key: value for key, value in found.items() if value or key in ("case", "message", "outcome")}
 
 
+def compose_profiles(services_of: dict[str, set[str]], booted: str | None, checked: set[str]) -> dict:
+    """Which promised compose profiles this run proved: the booted one, and each whose services beyond the booted
+    one's were all started and checked by a control (``checked``); ``services_of`` maps each promised profile,
+    and the booted one (None: no profile), to the long-running services it starts.
+
+    >>> compose_profiles({None: {"db", "api"}, "prod": {"db", "api"}, "test": {"db", "api", "db-test"},
+    ...                   "dev": {"db", "api", "admin"}}, None, {"db-test"})
+    {'booted': None, 'proven': ['prod', 'test'], 'not_proven': {'dev': ['admin']}}
+    """
+    running = services_of[booted]
+    unchecked = {name: sorted(services - running - checked) for name, services in services_of.items()
+                 if name is not None and name != booted}
+    return {"booted": booted, "proven": sorted([*([booted] if booted else []), *(n for n, u in unchecked.items()
+                                                                                   if not u)]),
+            "not_proven": {name: left for name, left in sorted(unchecked.items()) if left}}
+
+
 @dataclass
 class Summary:
     """Everything a run found; the verdict and the coverage are derived, never stored apart."""
@@ -76,6 +93,7 @@ class Summary:
     budgets: list[dict] = field(default_factory=list)
     load: dict | None = None
     platforms: dict | None = None
+    compose_profiles: dict | None = None
     since_baseline: dict | None = None
     left_out: dict = field(default_factory=lambda: {"ids": [], "cases": 0})
     waivers: dict = field(default_factory=lambda: {"expired": [], "stale": []})
@@ -154,6 +172,8 @@ class Summary:
         }
         if self.platforms is not None:
             found["platforms"] = self.platforms
+        if self.compose_profiles is not None:
+            found["compose_profiles"] = self.compose_profiles
         if self.since_baseline is not None:
             found["since_baseline"] = self.since_baseline
         return found

@@ -26,6 +26,24 @@ def not_run(summary: dict) -> str:
     return f"{count} selected cases did not run: the run ended early" if count else ""
 
 
+def compose_profiles_line(summary: dict) -> str:
+    """One line: the compose profile booted, and which promised ones this run proved.
+
+    >>> compose_profiles_line({"compose_profiles": {"booted": None, "proven": ["prod", "test"],
+    ...                                             "not_proven": {"dev": ["admin"]}}})
+    'none booted; proven in this run: prod, test; not proven in this run: dev (admin not run)'
+    """
+    found = summary.get("compose_profiles")
+    if not found:
+        return ""
+    parts = [f"{found['booted'] or 'none'} booted"]
+    parts += [f"proven in this run: {', '.join(found['proven'])}"] if found["proven"] else []
+    parts += ["not proven in this run: " + ", ".join(f"{name} ({', '.join(services)} not run)"
+                                                       for name, services in found["not_proven"].items())
+              ] if found["not_proven"] else []
+    return "; ".join(parts)
+
+
 def waiver_rows(summary: dict) -> list[tuple[str, str, str, str]]:
     """(case, state, reason, expiry) for each waived case, then each expired and each stale waiver.
 
@@ -53,6 +71,7 @@ def markdown(summary: dict) -> str:
     profile = f", compose profile {stack['compose_profile']}" if stack.get("compose_profile") else ""
     title = f"{summary['verdict_line']} ({stack['name']}{profile}, {stack['arch']}, Pi emulation {emulation})"
     lines = [f"## Conformance: {title}", *(["", f"Platforms: {line}"] if (line := describe(summary)) else []),
+             *(["", f"Compose profiles: {line}"] if (line := compose_profiles_line(summary)) else []),
              "", "| " + " | ".join(o.replace("_", " ") for o in OUTCOMES) + " |", "|---" * len(OUTCOMES) + "|",
              "| " + " | ".join(str(totals.get(o, 0)) for o in OUTCOMES) + " |"]
     if line := not_run(summary):

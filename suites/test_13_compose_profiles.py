@@ -1,6 +1,7 @@
 """Compose profiles: what each one runs and publishes, a test database that keeps and shares nothing, and sample
 users in development only."""
 
+import contextlib
 import dataclasses
 import ipaddress
 
@@ -9,6 +10,7 @@ import requests
 
 from fixtures.clients import answered, current_gateway_url
 from fixtures.controls import skip_not_applicable
+from fixtures.guard import NOT_OURS, is_foreign
 from infra_conformance import engine
 from infra_conformance.profile import Profile
 from infra_conformance.wait import wait_for
@@ -56,14 +58,34 @@ def test_compose_profile_runs_and_publishes_what_it_promises(stack, compose_prof
                        f"{', '.join(wrong)}")
 
 
-@pytest.mark.control("PRF-02", severity="medium", claims=["P6", "L5"])
-def test_ephemeral_service_keeps_and_shares_nothing(stack, ephemeral_service):
+@contextlib.contextmanager
+def _running(request, stack, service: str):
+    """The service's container: the running one, or, when the booted compose profile does not run it, one started
+    for this check alone in the run's own project, and removed afterwards."""
+    if stack.containers(service, all=False):
+        yield stack.container(service)
+        return
+    if is_foreign(request.config):
+        pytest.skip(NOT_OURS)
+    profile = stack.profile.every_service[service].compose_profiles[0]
+    compose = dataclasses.replace(stack.compose, env={**stack.compose.env, "COMPOSE_PROFILES": profile})
+    compose.run("up", "--detach", "--wait", "--no-deps", service,
+                timeout_s=request.getfixturevalue("options").startup_timeout)
+    try:
+        yield stack.container(service)
+    finally:
+        compose.run("rm", "--stop", "--force", "--volumes", service, timeout_s=120)
+
+
+@pytest.mark.control("PRF-02", severity="medium", claims=["P6", "L5"], proves="compose profile")
+def test_ephemeral_service_keeps_and_shares_nothing(request, stack, ephemeral_service):
     """A service promised ephemeral, such as a test database, keeps and shares nothing.
 
     Rationale: a test database exists to be thrown away. On a volume, its data outlives
     the tests and fills the SD card; on the application's network, a test run can
     reach production data. With fsync on, every test pays for durability it does not
-    need.
+    need. When the booted compose profile does not run it, the control starts it in the
+    run's own project for this check alone, so every run proves it.
 
     Fix: Mount its data directory as a tmpfs and no volume, give it a network of its
     own, and run PostgreSQL with `-c fsync=off -c synchronous_commit=off -c
@@ -71,14 +93,14 @@ def test_ephemeral_service_keeps_and_shares_nothing(stack, ephemeral_service):
 
     References: https://www.postgresql.org/docs/15/non-durability.html
     """
-    container = stack.container(ephemeral_service)
-    kept = [f"{m['Type']} {m.get('Name') or m.get('Source')} at {m['Destination']}"
-            for m in container.attrs["Mounts"] if m["Type"] == "volume" or (m["Type"] == "bind" and m.get("RW"))]
-    networks = set(container.attrs["NetworkSettings"]["Networks"])
-    shared = sorted({engine.service_of(other) for other in stack.containers(all=False)
-                     if other.id != container.id and networks & set(other.attrs["NetworkSettings"]["Networks"])})
-    promised = stack.profile.services[ephemeral_service].pg_settings  # the profile has [postgres] then
-    found = {name: _show(container, stack.profile.postgres.admin_user, name) for name in promised}
+    with _running(request, stack, ephemeral_service) as container:
+        kept = [f"{m['Type']} {m.get('Name') or m.get('Source')} at {m['Destination']}"
+                for m in container.attrs["Mounts"] if m["Type"] == "volume" or (m["Type"] == "bind" and m.get("RW"))]
+        networks = set(container.attrs["NetworkSettings"]["Networks"])
+        shared = sorted({engine.service_of(other) for other in stack.containers(all=False)
+                         if other.id != container.id and networks & set(other.attrs["NetworkSettings"]["Networks"])})
+        promised = stack.profile.every_service[ephemeral_service].pg_settings  # the profile has [postgres] then
+        found = {name: _show(container, stack.profile.postgres.admin_user, name) for name in promised}
     problems = ([f"keeps {', '.join(kept)}"] if kept else []) + (
         [f"shares a network with {', '.join(shared)}"] if shared else []) + [
         f"{name} = {found[name]} (expected {value})" for name, value in promised.items() if found[name] != value]
