@@ -1,4 +1,4 @@
-"""The files a run creates for compose: generated secrets and the suite's access overlay."""
+"""The files a run creates for compose: generated secrets, the suite's access overlay and the run's overlay."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ from infra_conformance.compose import SUITE_LABEL
 from infra_conformance.profile import Profile
 
 ACCESS_NETWORK = "conformance-access"
+ACCESS_PREFIX = "conformance-access-"  # the suite's forwarders to the data stores: never part of the stack under test
+ACCESS_LABEL = "conformance.access"  # on each forwarder: the data store's service it reaches
+INSPECTOR_DIR = Path(__file__).parent / "inspector"
+INSPECTOR_REPOSITORY = "conformance-inspector"
 ENV_FILE = "compose-env.json"  # in the run's folder, beside secrets/: the variables compose started the stack with
 SECRET_MODE = 0o444  # bind mounts keep the host's mode, and the services run as other users
 
@@ -72,24 +76,47 @@ def free_port(ephemeral: Path = EPHEMERAL_RANGE) -> int:
         return probe.getsockname()[1]
 
 
-def access_overlay(profile: Profile, choose_port=free_port) -> dict:
-    """An overlay that lets the suite reach PostgreSQL and Redis on loopback ports chosen for this run.
+def access_overlay(profile: Profile, networks_of: dict[str, list[str]], choose_port=free_port) -> dict:
+    """An overlay that lets the suite reach each data store on a loopback port chosen for this run, without
+    touching the store: a forwarder service of the suite's own (socat, in the inspector image) joins the store's
+    networks and the suite's access network, and publishes its port. The store keeps its networks, so an internal
+    network stays internal for the whole run.
 
     The host ports are fixed in the overlay, not left to the engine, because the engine
     picks a new one each time a container starts, and destructive controls restart
-    services. Internal networks publish nothing, so those services also join a network
-    of the suite's own that the stack's other services are not on.
+    services. ``networks_of``: each store service's networks in the merged configuration.
+
+    >>> from infra_conformance.profile_file import load_profile
+    >>> overlay = access_overlay(load_profile(Path("compose")), {"postgres": ["data"], "redis": ["cache"]},
+    ...                          choose_port=lambda: 40001)
+    >>> overlay["services"]["conformance-access-postgres"]["command"]
+    ['socat', 'TCP-LISTEN:5432,fork,reuseaddr', 'TCP:postgres:5432']
+    >>> overlay["services"]["conformance-access-postgres"]["networks"], overlay["services"].get("postgres")
+    (['data', 'conformance-access'], None)
     """
-    targets = [(store.service, store.port) for store in profile.stores.values()]
-    services = {
-        name: {"ports": [f"127.0.0.1:{choose_port()}:{port}"], "networks": [ACCESS_NETWORK]}
-        for name, port in targets
-    }
+    services = {}
+    for index, store in enumerate(profile.stores.values()):
+        services[access_service(store.service)] = {  # the first builds the run's forwarder image, the others use it
+            **({"build": {"context": str(INSPECTOR_DIR)}} if index == 0 else {"pull_policy": "never"}),
+            "image": f"{INSPECTOR_REPOSITORY}:access-${{CONFORMANCE_IMAGE_TAG}}",
+            "command": ["socat", f"TCP-LISTEN:{store.port},fork,reuseaddr", f"TCP:{store.service}:{store.port}"],
+            "networks": [*networks_of[store.service], ACCESS_NETWORK],
+            "ports": [f"127.0.0.1:{choose_port()}:{store.port}"],
+            "labels": {ACCESS_LABEL: store.service}, "user": "65534:65534", "read_only": True,
+            "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"],
+            **({"profiles": list(compose_profiles)}
+               if (compose_profiles := profile.every_service[store.service].compose_profiles) else {}),
+        }
     return {"services": services, "networks": {ACCESS_NETWORK: {}}} if services else {}
 
 
-def write_access_overlay(profile: Profile, directory: Path) -> Path | None:
-    overlay = access_overlay(profile)
+def access_service(service: str) -> str:
+    """The name of the suite's forwarder to a data store's service."""
+    return f"{ACCESS_PREFIX}{service}"
+
+
+def write_access_overlay(profile: Profile, networks_of: dict[str, list[str]], directory: Path) -> Path | None:
+    overlay = access_overlay(profile, networks_of)
     if not overlay:
         return None
     path = directory / "access.yaml"
@@ -99,8 +126,8 @@ def write_access_overlay(profile: Profile, directory: Path) -> Path | None:
 
 def write_run_overlay(services: list[str], project: str, platform: str | None, directory: Path) -> Path:
     """An overlay that labels every service as started by the suite for ``project`` (so that ``--reuse-stack`` tells
-    its own stacks from others), and builds and runs each for ``platform`` when one is given; a later overlay may
-    still override either.
+    its own stacks from others), and builds and runs each of the stack's services for ``platform`` when one is given
+    (the suite's forwarders run natively); a later overlay may still override either.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
@@ -112,7 +139,8 @@ def write_run_overlay(services: list[str], project: str, platform: str | None, d
         platform: linux/arm64
     """
     path = directory / "run.yaml"
-    overlay = {name: {"labels": {SUITE_LABEL: project}, **({"platform": platform} if platform else {})}
+    overlay = {name: {"labels": {SUITE_LABEL: project},
+                      **({"platform": platform} if platform and not name.startswith(ACCESS_PREFIX) else {})}
                for name in services}
     path.write_text(yaml.safe_dump({"services": overlay}, sort_keys=False))
     return path

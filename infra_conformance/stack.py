@@ -13,6 +13,7 @@ from infra_conformance.compose import Compose, ComposeError, project_filter
 from infra_conformance.engine import health, logs, service_of
 from infra_conformance.platforms import RunPlatform
 from infra_conformance.profile import Profile
+from infra_conformance.runfiles import ACCESS_LABEL
 from infra_conformance.wait import wait_for
 
 
@@ -25,7 +26,7 @@ class Stack:
     client: docker.DockerClient
     secrets_dir: Path
     host: remote.EngineHost
-    access_ports: dict[str, int]
+    access: dict[str, str]  # data store service -> the suite's forwarder to it (runfiles.access_overlay)
     build_s: float
     startup_s: dict[str, float]
     conditions: dict
@@ -41,8 +42,10 @@ class Stack:
         return list(self.compose.files)
 
     def containers(self, service: str | None = None, all: bool = True) -> list:
-        """The project's containers (or one service's), found by their compose labels."""
-        return self.client.containers.list(all=all, filters=project_filter(self.project, service))
+        """The project's containers (or one service's), found by their compose labels; the suite's forwarders to
+        the data stores are not the stack's, and are left out unless asked for by name."""
+        found = self.client.containers.list(all=all, filters=project_filter(self.project, service))
+        return found if service else [c for c in found if ACCESS_LABEL not in c.labels]
 
     def container(self, service: str):
         """The (first) container of a compose service."""
@@ -62,8 +65,10 @@ class Stack:
 
     def published_port(self, service: str, container_port: int) -> int:
         """The port the engine's host publishes for the service's container now (a restart may change it), on
-        loopback where there is such a binding; read through the engine's API, without starting a process."""
-        bindings = (self.container(service).attrs["NetworkSettings"]["Ports"] or {}).get(f"{container_port}/tcp")
+        loopback where there is such a binding; read through the engine's API, without starting a process. A data
+        store is reached through the suite's forwarder to it, which publishes the same container port."""
+        container = self.container(self.access.get(service, service))
+        bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{container_port}/tcp")
         if not bindings:
             raise LookupError(f"service '{service}' publishes no port for {container_port}")
         loopback = [binding for binding in bindings if binding["HostIp"] == "127.0.0.1"]

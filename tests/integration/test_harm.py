@@ -1,6 +1,8 @@
-"""The suite touches only what it created: a project it did not start, an image built by hand before the run, and
-a user's own files in the reports folder all survive a run."""
+"""The suite touches only what it created: a project it did not start, an image built by hand before the run, a
+user's own files in the reports folder, and the isolation of the stack's internal networks all survive a run."""
 
+import shutil
+import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -8,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra_conformance.compose import project_filter
+from infra_conformance.reuse import find
 
 ROOT = Path(__file__).parents[2]
 HANDMADE = """services:
@@ -61,3 +64,45 @@ def test_an_image_built_by_hand_and_the_users_files_survive_a_run(run_suite, doc
         assert (reports / "locust-notes.txt").read_text() == "mine"
     finally:
         docker_client.images.remove(reference, noprune=True)
+
+
+OUTSIDE = ("deb.debian.org", 80)  # reachable from this machine and from GitHub's runners
+
+
+@pytest.mark.slow
+def test_an_internal_network_stays_internal_while_the_suite_reaches_the_data_stores(run_suite, docker_client):
+    """PostgreSQL and Redis keep only their own, internal networks and cannot open a connection out during a run; the
+    suite reaches them through forwarders of its own, which can (so the check can fail)."""
+    try:
+        address = socket.gethostbyname(OUTSIDE[0])
+        socket.create_connection((address, OUTSIDE[1]), timeout=5).close()
+    except OSError as error:
+        pytest.skip(f"this machine cannot reach {OUTSIDE[0]} itself ({error}), so no container could")
+    run = run_suite("--keep-stack", "--control", "PG-01,RDS-01", "--pi-emulation", "off")
+    project = run.summary["stack"]["project"]
+    kept = find(docker_client, project)
+    try:
+        assert run.returncode == 0, run.tail()
+        for service in ("postgres", "redis"):
+            container = docker_client.containers.list(filters=project_filter(project, service))[0]
+            networks = container.attrs["NetworkSettings"]["Networks"]
+            assert all(docker_client.networks.get(n["NetworkID"]).attrs["Internal"] for n in networks.values()), \
+                f"{service} is on a network that is not internal: {sorted(networks)}"
+            assert not _connects(docker_client, container, address), f"{service} reached {OUTSIDE[0]}"
+        forwarder = docker_client.containers.list(filters=project_filter(project, "conformance-access-postgres"))[0]
+        assert _connects(docker_client, forwarder, address), "the forwarder should get out: the check can fail"
+    finally:
+        subprocess.run(["docker", "compose", "-p", project, "down", "--volumes", "--remove-orphans"],
+                       capture_output=True, check=False)
+        shutil.rmtree(kept.secrets_dir.parent, ignore_errors=True)
+
+
+def _connects(client, container, address: str) -> bool:
+    """Whether a TCP connection to ``address`` opens from the container's network namespace within 5 s."""
+    probe = f"exec 3<>/dev/tcp/{address}/{OUTSIDE[1]}"
+    done = client.containers.run("debian:bookworm-slim", ["timeout", "5", "bash", "-c", probe], detach=True,
+                                 network_mode=f"container:{container.id}")
+    try:
+        return done.wait(timeout=30)["StatusCode"] == 0
+    finally:
+        done.remove(force=True)

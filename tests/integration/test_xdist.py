@@ -6,8 +6,8 @@ import uuid
 import pytest
 import yaml
 
-from fixtures.hosts import INSPECTOR_REPOSITORY
 from infra_conformance.compose import SUITE_LABEL
+from infra_conformance.runfiles import INSPECTOR_REPOSITORY
 
 
 @pytest.mark.slow

@@ -98,12 +98,20 @@ def test_secrets_go_only_into_a_new_folder(tmp_path):
     assert not (tmp_path / "target").exists()
 
 
-def test_access_overlay_publishes_data_services_on_fixed_loopback_ports():
+NETWORKS = {"postgres": ["data"], "redis": ["data", "cache"]}
+
+
+def test_access_overlay_reaches_data_services_through_forwarders_without_touching_them():
+    """The stores keep their networks (an internal one stays internal); the suite's forwarders join them and
+    publish the stores' ports on fixed loopback ports."""
     ports = iter([40001, 40002])
-    assert runfiles.access_overlay(PROFILE, choose_port=lambda: next(ports))["services"] == {
-        "postgres": {"ports": ["127.0.0.1:40001:5432"], "networks": [runfiles.ACCESS_NETWORK]},
-        "redis": {"ports": ["127.0.0.1:40002:6379"], "networks": [runfiles.ACCESS_NETWORK]},
-    }
+    overlay = runfiles.access_overlay(PROFILE, NETWORKS, choose_port=lambda: next(ports))
+    assert set(overlay["services"]) == {"conformance-access-postgres", "conformance-access-redis"}
+    redis = overlay["services"]["conformance-access-redis"]
+    assert redis["command"] == ["socat", "TCP-LISTEN:6379,fork,reuseaddr", "TCP:redis:6379"]
+    assert redis["networks"] == ["data", "cache", runfiles.ACCESS_NETWORK]
+    assert redis["ports"] == ["127.0.0.1:40002:6379"] and redis["labels"] == {runfiles.ACCESS_LABEL: "redis"}
+    assert overlay["networks"] == {runfiles.ACCESS_NETWORK: {}}
 
 
 def test_free_ports_are_drawn_below_the_ephemeral_range(tmp_path):
@@ -115,6 +123,6 @@ def test_free_ports_are_drawn_below_the_ephemeral_range(tmp_path):
 
 
 def test_access_overlay_file_uses_free_ports(tmp_path):
-    overlay = yaml.safe_load(runfiles.write_access_overlay(PROFILE, tmp_path).read_text())
+    overlay = yaml.safe_load(runfiles.write_access_overlay(PROFILE, NETWORKS, tmp_path).read_text())
     ports = [spec["ports"][0].split(":") for spec in overlay["services"].values()]
     assert all(address == "127.0.0.1" and 0 < int(host) < 65536 for address, host, _ in ports)

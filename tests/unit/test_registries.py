@@ -13,7 +13,7 @@ from infra_conformance.catalogue import controls
 from infra_conformance.profile import Budgets, Profile
 from infra_conformance.profile_file import load_profile
 from infra_conformance.profile_stores import STORES
-from infra_conformance.runfiles import access_overlay
+from infra_conformance.runfiles import ACCESS_LABEL, access_overlay
 
 ROOT = Path(__file__).parents[2]
 SUITES = ROOT / "suites"
@@ -62,5 +62,7 @@ def test_every_data_store_is_a_profile_section_that_the_suite_reaches():
                        and "service" in arg.model_fields for arg in typing.get_args(field.annotation))}
     assert sections == set(STORES), f"sections with a service and a port that STORES does not list: {sections}"
     profile = load_profile(ROOT / "compose")
-    reached = set(access_overlay(profile, choose_port=lambda: 1)["services"])
+    networks = {store.service: ["default"] for store in profile.stores.values()}
+    overlay = access_overlay(profile, networks, lambda: 1)
+    reached = {spec["labels"][ACCESS_LABEL] for spec in overlay["services"].values()}
     assert reached == {store.service for store in profile.stores.values()}
