@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import docker
@@ -54,6 +54,18 @@ class Stack:
             raise LookupError(f"service '{service}' has no container in project {self.project}")
         return found[0]
 
+    def configured(self, service: str):
+        """The service's container for the controls that read its configuration: the running one, or one that
+        exited (a job that ran), or else one created for it and never started (a service of another compose
+        profile, or a job that ``up`` does not run), which the run's cleanup removes with the project."""
+        found = sorted(self.containers(service), key=lambda c: c.status != "running")
+        if found:
+            return found[0]
+        profiles = self.profile.every_service[service].compose_profiles
+        compose = replace(self.compose, env={**self.compose.env, "COMPOSE_PROFILES": ",".join(profiles)})
+        compose.run("create", "--no-recreate", service, timeout_s=900)
+        return self.container(service)
+
     def port(self, service: str, container_port: int) -> int:
         """A loopback port here that reaches ``container_port`` of ``service`` (through SSH for a remote engine)."""
         published = self.published_port(service, container_port)
@@ -76,8 +88,10 @@ class Stack:
 
     @functools.cached_property
     def config(self) -> dict:
-        """The merged compose configuration, as ``docker compose config`` resolves it."""
-        return self.compose.config()
+        """The merged compose configuration of every compose profile the stack defines, as ``docker compose
+        config`` resolves it: each service, whichever profile runs it."""
+        every = self.compose.run("config", "--profiles").stdout.split()
+        return replace(self.compose, env={**self.compose.env, "COMPOSE_PROFILES": ",".join(every)}).config()
 
     def secret(self, name: str) -> str:
         return (self.secrets_dir / name).read_text()

@@ -130,6 +130,12 @@ def test_no_remote_shell_daemon(container, service):
 
     References: CIS Docker Benchmark v1.6.0 5.7; https://docs.docker.com/reference/cli/docker/container/exec/
     """
+    if container.status != "running":  # judged on its configuration: what it would start
+        command = [*(container.attrs["Config"].get("Entrypoint") or []), *(container.attrs["Config"].get("Cmd") or [])]
+        found = [f"{word} in its command (not running: judged on its configuration)" for word in command
+                 if posixpath.basename(word) in REMOTE_SHELLS]
+        assert not found, f"{service}: expected no remote shell daemon, found {', '.join(found)}"
+        return
     top = container.top(ps_args="-o pid,comm,args")
     found = [f"{comm} (pid {pid})" for pid, comm, args in top["Processes"]
              if comm in REMOTE_SHELLS or posixpath.basename(args.split(" ", 1)[0].rstrip(":")) in REMOTE_SHELLS]
@@ -138,11 +144,13 @@ def test_no_remote_shell_daemon(container, service):
 
 @pytest.mark.control("CTR-18", severity="high", claims=["Z6", "P5"])
 def test_only_profile_services_run(stack):
-    """The project runs only the services that the profile lists.
+    """The project runs only the services that the profile lists, and its compose files, in every compose profile,
+    define no other.
 
     Rationale: every container control runs once for each service in the profile. A
-    service that the profile does not list (a debug sidecar, a forgotten admin tool) is
-    checked by none of them, so it would pass unseen.
+    service that the profile does not list (a debug sidecar, a forgotten admin tool, a
+    one-off job behind a compose profile that is rarely used) is checked by none of
+    them, so it would pass unseen.
 
     Fix: Remove the service from the compose files, or list it in the profile's
     `[services]` with its user and ports, so that every control checks it.
@@ -153,6 +161,10 @@ def test_only_profile_services_run(stack):
     assert running, f"project {stack.project}: no running container to check"
     unlisted = sorted(running - set(stack.profile.services))
     assert not unlisted, f"expected only the profile's services, found unlisted: {', '.join(unlisted)}"
+    defined = set(stack.config["services"]) - set(stack.access.values())  # the suite's forwarders are its own
+    unlisted = sorted(defined - set(stack.profile.every_service))
+    assert not unlisted, (f"expected the compose files to define only the profile's services, found unlisted: "
+                          f"{', '.join(unlisted)} (in any compose profile)")
 
 
 @pytest.mark.control("CTR-19", severity="medium", claims=["Z12", "L7"])

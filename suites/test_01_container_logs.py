@@ -74,6 +74,7 @@ def test_logs_are_json(stack, json_log_service, http, record_property):
                        f"{len(lines)} that are not (first at line {wrong[0]})")
 
 
+@pytest.mark.running
 @pytest.mark.control("CTR-21", severity="high", claims=["Z12", "P10"])
 def test_logs_hold_no_personal_data(stack, container, service):
     """No log line holds an e-mail address, a password, a bearer token or a generated secret.

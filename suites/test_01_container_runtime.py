@@ -3,7 +3,9 @@
 
 import pytest
 
+from fixtures.controls import skip_not_applicable
 from fixtures.hosts import inspecting
+from infra_conformance.container_files import read_head
 from infra_conformance.credentials import credential_variables, url_passwords
 from infra_conformance.images import unpinned_references
 from infra_conformance.userns import inside_uid
@@ -16,6 +18,20 @@ def _processes(container) -> list[dict]:
     """The container's processes as the engine sees them, with numeric UIDs (no tools in the image)."""
     top = container.top(ps_args="-o pid,uid,comm")
     return [dict(zip(top["Titles"], row, strict=True)) for row in top["Processes"]]
+
+
+def _configured_uid(container) -> int | str:
+    """The UID a container's configuration starts it as: its ``user`` (compose's, else the image's), a name looked up
+    in the image's /etc/passwd through the engine's archive API; root when neither names one."""
+    user = (container.attrs["Config"].get("User") or "0").split(":")[0]
+    if user.isdigit():
+        return int(user)
+    _, passwd = read_head(container, "/etc/passwd", 1 << 20)
+    for line in passwd.decode(errors="replace").splitlines():
+        name, _, uid, *_ = line.split(":") + ["", "", ""]
+        if name == user and uid.isdigit():
+            return int(uid)
+    return f"user {user!r}, which the image's /etc/passwd does not name"
 
 
 def _capability(name: str) -> str:
@@ -38,7 +54,12 @@ def test_processes_run_as_profile_user(request, stack, container, service, engin
 
     References: CIS Docker Benchmark v1.6.0 4.1; https://docs.docker.com/reference/compose-file/services/#user
     """
-    expected = stack.profile.services[service].user
+    expected = stack.profile.every_service[service].user
+    if container.status != "running":
+        user = _configured_uid(container)
+        assert user == expected, (f"{service} (not running: judged on its configuration): expected user {expected}, "
+                                  f"found {user}")
+        return
     processes = _processes(container)
     assert processes, f"{service}: the engine lists no processes; is the container running?"
     uid_map = None
@@ -79,7 +100,7 @@ def test_capabilities_dropped(stack, container, service):
     host = container.attrs["HostConfig"]
     dropped = {_capability(c) for c in host.get("CapDrop") or []}
     added = {_capability(c) for c in host.get("CapAdd") or []}
-    allowed = {_capability(c) for c in stack.profile.services[service].cap_add}
+    allowed = {_capability(c) for c in stack.profile.every_service[service].cap_add}
     assert "ALL" in dropped, f"{service}: expected cap_drop [ALL], found {sorted(dropped) or 'none'}"
     assert added <= allowed, (f"{service}: expected cap_add within {sorted(allowed) or 'none'}, "
                               f"found {sorted(added - allowed)} too")
@@ -121,7 +142,7 @@ def test_read_only_root_filesystem(stack, container, service):
                 if {"exec", "suid"} & set(options.split(","))]
     assert not runnable, f"{service}: expected tmpfs mounts without exec and suid, found {', '.join(runnable)}"
     writable = set(host.get("Tmpfs") or {}) | {m["Destination"] for m in container.attrs["Mounts"] if m["RW"]}
-    allowed = set(stack.profile.services[service].writable)
+    allowed = set(stack.profile.every_service[service].writable)
     assert writable <= allowed, (f"{service}: expected writable paths within {sorted(allowed) or 'none'}, "
                                  f"found {sorted(writable - allowed)} too")
 
@@ -161,30 +182,35 @@ def test_memory_limits_fit_budget(stack):
 
 
 @pytest.mark.control("CTR-08", severity="medium", claims=["Z8", "N8", "P6", "L7"], proves="healthy start")
-def test_healthcheck_defined_and_healthy(container, service):
+def test_healthcheck_defined_and_healthy(stack, container, service):
     """A healthcheck is defined and reports healthy.
 
     Rationale: without a healthcheck, dependants start against a service that is not
-    ready and nothing notices when it stops answering.
+    ready and nothing notices when it stops answering. A service that this compose
+    profile does not run is judged on its configuration: the healthcheck is defined.
 
     Fix: Add a `healthcheck:` with `test: ["CMD", ...]`, an `interval` of a few seconds
     (each check costs CPU) and `retries`, and fix what keeps it failing.
 
     References: CIS Docker Benchmark v1.6.0 4.6; https://docs.docker.com/reference/compose-file/services/#healthcheck
     """
+    if stack.profile.every_service[service].job:
+        skip_not_applicable(f"services.{service}.job", "a one-off job exits when done: it has no health to report")
     test = (container.attrs["Config"].get("Healthcheck") or {}).get("Test") or ["NONE"]
     assert test[0] != "NONE", f"{service}: expected a healthcheck, found none"
+    if container.status != "running":
+        return  # judged on its configuration: a service of another compose profile has no health yet
     status = container.attrs["State"].get("Health", {}).get("Status")
     assert status == "healthy", f"{service}: expected healthy, found {status}"
 
 
 @pytest.mark.control("CTR-09", severity="medium", claims=["Z9", "L7"])
-def test_restart_policy(container, service):
+def test_restart_policy(stack, container, service):
     """A restart policy is set, and an on-failure policy gives up after at most 5 retries.
 
     Rationale: after a crash or a power cut the service must come back by itself; on a
     Pi in a cupboard nobody is there to start it. A service that fails at every start
-    must not restart forever and keep the host busy.
+    must not restart forever and keep the host busy. A one-off job is not restarted.
 
     Fix: Set `restart: unless-stopped` (or `on-failure:5`).
 
@@ -192,7 +218,11 @@ def test_restart_policy(container, service):
     """
     policy = container.attrs["HostConfig"]["RestartPolicy"]
     name, retries = policy["Name"] or "no", policy.get("MaximumRetryCount", 0)
-    assert name in ("always", "unless-stopped", "on-failure"), (
+    if stack.profile.every_service[service].job:  # done once it exits; restarted, it would run again and again
+        assert name in ("no", "on-failure"), (
+            f"{service} (a one-off job): expected restart no or on-failure, found {name}")
+    else:
+        assert name in ("always", "unless-stopped", "on-failure"), (
         f"{service}: expected restart always, unless-stopped or on-failure, found {name}")
     assert name != "on-failure" or 1 <= retries <= MAX_RESTARTS, (
         f"{service}: expected on-failure with 1 to {MAX_RESTARTS} retries, found {retries or 'no limit'}")

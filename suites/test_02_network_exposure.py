@@ -12,8 +12,10 @@ PRIVILEGED_PORTS = 1024
 
 
 def _bindings(container) -> list[tuple[int, str, str]]:
-    """(container port, host IP, host port) for every published binding."""
-    ports = container.attrs["NetworkSettings"]["Ports"] or {}
+    """(container port, host IP, host port) for every published binding: the engine's, or, for a container that is
+    not running, its configuration's (host port "" or "0": any free one)."""
+    ports = (container.attrs["NetworkSettings"]["Ports"] if container.status == "running"
+             else container.attrs["HostConfig"].get("PortBindings")) or {}
     return [(int(spec.split("/")[0]), bind["HostIp"], bind["HostPort"])
             for spec, binds in ports.items() for bind in binds or []]
 
@@ -60,7 +62,7 @@ def test_no_privileged_host_ports(container, service):
     References: CIS Docker Benchmark v1.6.0 5.8; https://docs.docker.com/reference/compose-file/services/#ports
     """
     low = [f"{host_ip or '*'}:{host_port}->{port}" for port, host_ip, host_port in _bindings(container)
-           if int(host_port) < PRIVILEGED_PORTS]
+           if 0 < int(host_port or 0) < PRIVILEGED_PORTS]  # "" or 0: a free port from the ephemeral range
     assert not low, f"{service}: expected host ports from {PRIVILEGED_PORTS} up, found {', '.join(low)}"
 
 
@@ -83,6 +85,7 @@ def test_no_container_on_default_bridge(stack):
     assert not found, f"expected no container on the default bridge, found {', '.join(sorted(found))}"
 
 
+@pytest.mark.running
 @pytest.mark.control("NET-02", severity="medium", claims=["P5", "P11"])
 def test_listening_sockets_are_the_profiles(stack, inspector, service):
     """The service listens on exactly the profile's ports: no debug or admin listeners.
@@ -99,7 +102,7 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
 
     References: CIS Docker Benchmark v1.6.0 5.8; https://owasp.org/Top10/A05_2021-Security_Misconfiguration/
     """
-    expected = set(stack.profile.services[service].listen)
+    expected = set(stack.profile.every_service[service].listen)
     ephemeral = ephemeral_range(inspector.file("/proc/sys/net/ipv4/ip_local_port_range").content_string)
     found = listening_ports(inspector.socket.get_listening_sockets(), ephemeral)
     assert found == expected, (f"{service}: expected listening ports {sorted(expected)}, "

@@ -125,7 +125,7 @@ CROSS_FIELD = {
     "duplicate platforms": ("stack.platforms", ["linux/amd64", "linux/amd64"], "more than once"),
     "duplicate listen": ("services.api.listen", [8000, 8000], "more than once"),
     "duplicate tenant tables": ("postgres.tenant_tables", ["crm.contacts", "crm.contacts"], "more than once"),
-    "duplicate compose profiles": ("compose_profiles", ["dev", "dev", "prod", "test"], "more than once"),
+    "duplicate compose profiles": ("compose_profiles", ["dev", "dev", "prod", "test", "tools"], "more than once"),
     "duplicate roles of a method": ("api.method_roles.DELETE", ["admin", "admin"], "more than once"),
     "empty platforms": ("stack.platforms", [], "empty list"),
     "empty db_queries": ("load.db_queries", [], "empty list"),

@@ -174,7 +174,7 @@ def test_a_compose_profile_runs_its_own_services_and_those_of_every_profile():
     assert list(profile.in_compose_profile("dev").services) == [*core, "admin"]
     test = profile.in_compose_profile("test")
     assert list(test.services) == [*core, "postgres-test"] and test.compose_profile == "test"
-    assert set(test.declared_services) == {*core, "admin", "seed", "postgres-test"}
+    assert set(test.declared_services) == {*core, "admin", "seed", "postgres-test", "backup"}
 
 
 def test_a_service_in_an_undeclared_compose_profile_is_one_line(data, parse_profile):
