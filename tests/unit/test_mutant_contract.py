@@ -1,6 +1,6 @@
 """The central promise, checked in seconds without Docker: every control has a mutant that it kills, and every
-mutant is well made: known keys, its overlays there, its patches applying to the reference stack as it is now, and no
-copied reference file."""
+mutant is well made: known keys, its overlays there, its patches applying to the reference stack as it is now, no
+copied reference file, and a name that says which area it breaks."""
 
 import difflib
 import functools
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra_conformance import mutants
+from infra_conformance.areas import prefix
 from infra_conformance.catalogue import controls
 
 ALL = mutants.all_mutants()
@@ -29,6 +30,13 @@ def test_every_mutant_toml_is_read():
 def test_a_mutant_has_its_overlays(mutant):
     missing = [o for o in mutant.overlays if not (mutant.folder / o).is_file()]
     assert not missing, f"mutant {mutant.name} names overlays that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("mutant", _mutant_params())
+def test_a_mutant_is_named_after_an_area_it_breaks(mutant):
+    areas = sorted({prefix(control).lower() for control in mutant.controls})
+    assert mutant.name.split("-")[0] in areas and "-" in mutant.name, (
+        f"mutant {mutant.name}: its name starts with the area it breaks, one of {', '.join(f'{a}-' for a in areas)}")
 
 
 @pytest.mark.parametrize("mutant", _mutant_params([m for m in ALL if m.patches]))
