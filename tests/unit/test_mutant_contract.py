@@ -67,6 +67,11 @@ def test_every_control_has_a_mutant_and_every_expected_id_exists():
     assert sorted(expected - ids) == [], "mutants expect controls that do not exist"
 
 
+def test_the_readme_names_every_key_of_mutant_toml():
+    readme = (mutants.MUTANTS / "README.md").read_text()
+    assert [key for key in mutants.Mutant.model_fields if f"`{key}`" not in readme] == []
+
+
 def test_a_patch_that_no_longer_applies_ends_in_one_line_naming_the_mutant_and_the_file(tmp_path):
     folder = tmp_path / "api-broken"
     folder.mkdir()
