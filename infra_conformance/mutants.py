@@ -101,9 +101,10 @@ def apply_patches(mutant: Mutant, into: Path, *, check: bool = False, compose: P
             if not (compose / target).is_file():
                 raise MutantError(f"mutant {mutant.name}: {patch.name} changes {target}, which is not in "
                                   f"{compose.name}/: a new file is one of the mutant's own, not a patch")
-            if not (into / target).exists():  # a second patch of one file applies on top of the first
-                (into / target).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(compose / target, into / target)
+            if (into / target).exists():
+                raise MutantError(f"mutant {mutant.name}: {target} is changed by two patches; make them one")
+            (into / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(compose / target, into / target)
         done = _git(["apply", *(["--check"] if check else []), str(patch.resolve())], into)
         if done.returncode:
             why = (done.stderr.strip().splitlines() or ["git apply failed"])[0]
