@@ -1,56 +1,56 @@
 """Mutants: overlays that break the reference stack, and the controls that must then fail."""
 
 import contextlib
-import tomllib
-from pathlib import Path
 
 import docker
 import pytest
 
-MUTANTS = sorted(p for p in (Path(__file__).parents[1] / "mutants").iterdir() if (p / "mutant.toml").is_file())
+from infra_conformance.mutants import Mutant, MutantError, all_mutants, apply_patches
+
 ARM64_BASE = "conformance-base/debian:bookworm-slim-arm64"  # scripts/ensure-arm64.sh makes it
 SMOKE = ["API-01", "CTR-08"]  # the stack still boots, serves a login and is healthy: the mutant broke only its target
 
 
-def _param(mutant: Path):
+def _param(mutant: Mutant):
     """A mutant that runs the load judges budgets, so it runs alone (``timing``): beside another boot, the
     Pi calibration itself reads the host as slower, and a CPU budget that should fail can pass. A mutant
     for another platform runs in ``make test-arm64`` (``arm64``)."""
-    spec = tomllib.loads((mutant / "mutant.toml").read_text())
-    marks = [pytest.mark.timing] if spec.get("load") else []
-    marks += [pytest.mark.arm64] if spec.get("platform") == "linux/arm64" else []
+    marks = [pytest.mark.timing] if mutant.load else []
+    marks += [pytest.mark.arm64] if mutant.platform == "linux/arm64" else []
     return pytest.param(mutant, id=mutant.name, marks=marks)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mutant", [_param(m) for m in MUTANTS])
-def test_mutant_is_killed(mutant, run_suite, run_judged, mutant_results, docker_client):
-    spec = tomllib.loads((mutant / "mutant.toml").read_text())
-    overlays = [arg for name in spec["overlays"] for arg in ("--compose-file", str(mutant / name))]
+@pytest.mark.parametrize("mutant", [_param(m) for m in all_mutants()])
+def test_mutant_is_killed(mutant, tmp_path, run_suite, run_judged, mutant_results, docker_client):
+    try:  # the reference files its patches change, patched: what its overlays mount
+        patched = apply_patches(mutant, tmp_path / "patched")
+    except MutantError as error:
+        pytest.fail(str(error), pytrace=False)
+    overlays = [arg for name in mutant.overlays for arg in ("--compose-file", str(mutant.folder / name))]
     # The load run, the kill-and-restart controls and Pi emulation cost time; a mutant opts into them.
-    skipped = [marker for marker in ("load", "destructive") if not spec.get(marker)]
+    skipped = [marker for marker in ("load", "destructive") if not getattr(mutant, marker)]
     selection = ["-m", " and ".join(f"not {marker}" for marker in skipped)] if skipped else []
-    selection += [] if spec.get("pi_emulation") else ["--pi-emulation", "off"]
-    env = {"MUTANT_DIR": str(mutant)}
-    if platform := spec.get("platform"):
-        selection += ["--platform", platform, "--startup-timeout", "900"]
+    selection += [] if mutant.pi_emulation else ["--pi-emulation", "off"]
+    env = {"MUTANT_DIR": str(mutant.folder), "MUTANT_PATCHED": str(patched)}
+    if mutant.platform:
+        selection += ["--platform", mutant.platform, "--startup-timeout", "900"]
         env["CONFORMANCE_BASE_IMAGE"] = ARM64_BASE
-    overrides = [arg for item in spec.get("profile_set", []) for arg in ("--profile-set", item)]
-    overrides += ["--compose-profile", spec["compose_profile"]] if spec.get("compose_profile") else []
-    targets = sorted({case.split("[")[0] for case in spec["expect_failed"]} | set(SMOKE))
-    selection += ["--control", ",".join(targets)]
+    overrides = [arg for item in mutant.profile_set for arg in ("--profile-set", item)]
+    overrides += ["--compose-profile", mutant.compose_profile] if mutant.compose_profile else []
+    selection += ["--control", ",".join(sorted(set(mutant.controls) | set(SMOKE)))]
     try:
-        run = (run_judged if spec.get("load") else run_suite)(*overlays, *selection, *overrides, env=env,
-                                                               timeout_s=1800)
+        run = (run_judged if mutant.load else run_suite)(*overlays, *selection, *overrides, env=env,
+                                                         timeout_s=1800)
     finally:
-        for tag in spec.get("remove_images", []):  # tags the mutant's own overlay created
+        for tag in mutant.remove_images:  # tags the mutant's own overlay created
             with contextlib.suppress(docker.errors.ImageNotFound):
                 docker_client.images.remove(tag)
     assert run.summary, f"mutant {mutant.name}: the suite wrote no summary\n{run.tail()}"
 
-    expected, failed = set(spec["expect_failed"]), run.failed_cases()
+    expected, failed = set(mutant.expect_failed), run.failed_cases()
     killed = expected <= failed
-    mutant_results({"name": mutant.name, "description": " ".join(spec["description"].split()),
+    mutant_results({"name": mutant.name, "description": " ".join(mutant.description.split()),
                            "expected_failing": sorted(expected), "actually_failing": sorted(failed),
                            "killed": killed, "messages": run.messages()})
     assert run.returncode == 1, f"mutant {mutant.name}: expected the suite to fail\n{run.tail()}"

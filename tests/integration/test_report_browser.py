@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-MUTANT = ROOT / "tests" / "mutants" / "root-and-exposed"
+MUTANT = ROOT / "tests" / "mutants" / "ctr-root-and-exposed"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from infra_conformance import coverage
+from infra_conformance import coverage, mutants
 from infra_conformance.catalogue import controls
 
 ROOT = Path(__file__).parents[2]
@@ -39,4 +39,4 @@ def test_every_claim_is_covered_or_its_gap_is_named():
 
 
 def test_every_control_has_a_mutant():
-    assert sorted(IDS - set(coverage.mutants_by_control())) == []
+    assert sorted(IDS - set(mutants.by_control())) == []
