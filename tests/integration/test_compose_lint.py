@@ -16,7 +16,7 @@ ROOT = Path(__file__).parents[2]
 MUTANTS = all_mutants()
 RULES = coverage.peers()["compose_lint"]["rules"]
 PROFILE = load_profile(ROOT / "compose", ())
-SERVICES = set(PROFILE.services)
+SERVICES = set(PROFILE.every_service)
 UNLISTED = "CTR-18"  # a service that the profile does not list fails it, and no other control sees it
 
 
