@@ -78,7 +78,7 @@ class Api(Strict):
                                                         "(email, tenant_users, role_users) before the controls and "
                                                         "removes them after; none: the stack already has them")
     cors_origins: tuple[Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")], ...] = Field(
-        (), description="the only origins that get Access-Control-Allow-Origin")
+        (), description="the only origins that get Access-Control-Allow-Origin; [] promises none at all")
     login_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's login limit (0: none promised)")
     login_burst: int = Field(0, ge=0, le=10000, description="the burst allowed past that rate")
     tls: Tls | None = Field(None, description="the gateway terminates TLS (GW-07); none: plain HTTP only")

@@ -15,7 +15,7 @@ RESERVED_ENV = ("SECRETS_DIR", "CONFORMANCE_", "COMPOSE_", "DOCKER_")  # names, 
 
 
 # Lists whose controls iterate over them and would check nothing if the file gave them empty.
-NO_OP_WHEN_EMPTY = {"platforms", "cannot_reach", "tenants", "cors_origins", "db_queries"}
+NO_OP_WHEN_EMPTY = {"platforms", "cannot_reach", "tenants", "db_queries"}  # cors_origins = []: no origin at all
 
 
 def _lists(profile: Profile) -> list[tuple[str, object, str]]:

@@ -12,12 +12,14 @@ PRIVILEGED_PORTS = 1024
 
 
 def _bindings(container) -> list[tuple[int, str, str]]:
-    """(container port, host IP, host port) for every published binding: the engine's, or, for a container that is
-    not running, its configuration's (host port "" or "0": any free one)."""
-    ports = (container.attrs["NetworkSettings"]["Ports"] if container.status == "running"
-             else container.attrs["HostConfig"].get("PortBindings")) or {}
-    return [(int(spec.split("/")[0]), bind["HostIp"], bind["HostPort"])
-            for spec, binds in ports.items() for bind in binds or []]
+    """(container port, host IP, host port) for every binding the container's configuration asks for (host port ""
+    or "0": any free one) and every one the engine made. Both count: the engine publishes nothing for a container
+    that is only on internal networks, or not running, but the configuration still says what it would publish."""
+    found = []
+    for ports in (container.attrs["HostConfig"].get("PortBindings"), container.attrs["NetworkSettings"].get("Ports")):
+        found += [(int(spec.split("/")[0]), bind["HostIp"], bind["HostPort"])
+                  for spec, binds in (ports or {}).items() for bind in binds or []]
+    return sorted(set(found))
 
 
 def _is_loopback(address: str) -> bool:

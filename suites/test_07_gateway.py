@@ -84,31 +84,38 @@ def test_login_rate_limited(stack, gateway_url):
 
 @pytest.mark.control("GW-04", severity="medium", claims=["P4", "Z10"])
 def test_cors_only_configured_origins(stack, gateway_url):
-    """CORS allows the configured origins and no other.
+    """CORS allows the configured origins and no other, on preflights and on real answers alike.
 
     Rationale: a wildcard or reflected Access-Control-Allow-Origin lets any web page a
-    user visits call the API with the user's browser.
+    user visits call the API with the user's browser. Foreign origins include the ones a
+    loose match lets through: a configured origin with a suffix
+    (`https://crm.example.test.evil.example`) or a prefix, and `null`. The headers of a
+    real answer count too: an API that adds `*` behind a strict gateway is as open. A
+    profile that sets `cors_origins = []` promises that no origin gets CORS headers.
 
-    Fix: Answer `Access-Control-Allow-Origin` only for the configured origins, e.g. with
-    a `map $http_origin $cors_origin`.
+    Fix: Answer `Access-Control-Allow-Origin` only for the configured origins, matched
+    whole, e.g. with a `map $http_origin $cors_origin` of exact strings, and strip any
+    that the application adds (`proxy_hide_header Access-Control-Allow-Origin`).
 
     References: https://nginx.org/en/docs/http/ngx_http_map_module.html; https://owasp.org/www-community/attacks/CORS_OriginHeaderScrutiny
     """
     api = stack.profile.api
-    if not api.cors_origins:
+    if not api.cors_origins and "cors_origins" not in api.model_fields_set:
         skip_not_applicable("api.cors_origins", "the profile lists no cors_origins")
     url = gateway_url + api.probe_path
 
-    def allowed_origin(origin):
-        response = requests.options(url, headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
-                                    timeout=10)
-        return response.headers.get("Access-Control-Allow-Origin")
+    def allowed(method: str, origin: str) -> str | None:
+        headers = {"Origin": origin, **({"Access-Control-Request-Method": "GET"} if method == "OPTIONS" else {})}
+        return requests.request(method, url, headers=headers, timeout=10).headers.get("Access-Control-Allow-Origin")
 
     for origin in api.cors_origins:
-        assert allowed_origin(origin) == origin, (
-            f"gateway: expected Access-Control-Allow-Origin {origin} for {origin}, found {allowed_origin(origin)}")
-    foreign = allowed_origin("https://attacker.invalid")
-    assert foreign is None, f"gateway: expected no Access-Control-Allow-Origin for a foreign origin, found {foreign}"
+        assert allowed("OPTIONS", origin) == origin, (
+            f"gateway: expected Access-Control-Allow-Origin {origin} for {origin}, found {allowed('OPTIONS', origin)}")
+    foreign = ["https://attacker.invalid", "null", *(f"{o}.evil.example" for o in api.cors_origins),
+               *(o.replace("://", "://evil.", 1) for o in api.cors_origins)]
+    found = [f"{method} from {origin}: {value}" for origin in foreign for method in ("OPTIONS", "GET")
+             if (value := allowed(method, origin)) is not None]
+    assert not found, f"gateway: expected no Access-Control-Allow-Origin for a foreign origin, found {'; '.join(found)}"
 
 
 @pytest.mark.control("GW-05", severity="high", claims=["P4", "Z4", "Z10"])

@@ -74,6 +74,7 @@ def test_image_is_for_the_run_platform(stack, container, service):
     assert found == wanted, f"{service}: expected an image for {wanted}, found {found} ({image.tags or image.id[:19]})"
 
 
+@pytest.mark.running
 @pytest.mark.control("ARCH-02", severity="high", claims=["N9"], proves="platform")
 def test_executables_are_for_the_run_platform(stack, container, service, inspector_image):
     """Every process of the service, and its entrypoint, runs an executable built for the run's platform.

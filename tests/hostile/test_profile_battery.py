@@ -129,7 +129,6 @@ CROSS_FIELD = {
     "duplicate roles of a method": ("api.method_roles.DELETE", ["admin", "admin"], "more than once"),
     "empty platforms": ("stack.platforms", [], "empty list"),
     "empty db_queries": ("load.db_queries", [], "empty list"),
-    "empty cors_origins": ("api.cors_origins", [], "empty list"),
     "empty cannot_reach": ("services.gateway.cannot_reach", [], "empty list"),
     "empty tenants": ("postgres.tenants", [], "empty list"),
     "unknown role": ("api.method_roles.DELETE", ["nosuchrole"], "names role 'nosuchrole'"),
