@@ -25,8 +25,8 @@ arm64: setup ## Build and run the stack for linux/arm64 (emulated on amd64, budg
 
 stability: setup ## Five quiet runs (at most ten), then three beside a sysbench thread on CPU 0: flips and budget spreads (30 to 60 min)
 	@status=0; \
-	$(PY) -m infra_conformance.stability --runs 5 --reports-dir $(REPORTS)/stability -- $(PYTEST_ARGS) || status=1; \
-	$(PY) -m infra_conformance.stability --runs 3 --background-load --reports-dir $(REPORTS)/stability-loaded \
+	$(PY) -m infra_conformance.measure.stability --runs 5 --reports-dir $(REPORTS)/stability -- $(PYTEST_ARGS) || status=1; \
+	$(PY) -m infra_conformance.measure.stability --runs 3 --background-load --reports-dir $(REPORTS)/stability-loaded \
 	  -- $(PYTEST_ARGS) || status=1; exit $$status
 
 # Five at a time where no budget is judged (on two cores: boots wait on the engine and on healthchecks as

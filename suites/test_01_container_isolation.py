@@ -4,7 +4,7 @@ import posixpath
 
 import pytest
 
-from infra_conformance import engine
+from infra_conformance.engine import daemon
 
 SENSITIVE_HOST_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/root", "/home", "/run",
                        "/var/run", "/var/lib/docker", "/var/lib/containerd")
@@ -157,7 +157,7 @@ def test_only_profile_services_run(stack):
 
     References: https://docs.docker.com/reference/compose-file/services/; CIS Docker Benchmark v1.6.0 5.9
     """
-    running = {engine.service_of(c) for c in stack.containers(all=False)}
+    running = {daemon.service_of(c) for c in stack.containers(all=False)}
     assert running, f"project {stack.project}: no running container to check"
     unlisted = sorted(running - set(stack.profile.services))
     assert not unlisted, f"expected only the profile's services, found unlisted: {', '.join(unlisted)}"

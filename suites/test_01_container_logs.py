@@ -1,6 +1,6 @@
 """Container logs: structured, and without personal data, after every control's and the load run's traffic.
 
-Marked ``last``: they run after every control but the destructive ones (``fixtures.controls.run_order``), so that
+Marked ``last``: they run after every control but the destructive ones (``fixtures.collection.run_order``), so that
 what the others and the load run sent is in the logs they read, before a restore recreates a service.
 """
 

@@ -5,8 +5,8 @@ import ipaddress
 import pytest
 
 from fixtures.hosts import inspecting
-from infra_conformance import reachability
-from infra_conformance.sockets import ephemeral_range, listening_ports
+from infra_conformance.probes import reachability
+from infra_conformance.probes.sockets import ephemeral_range, listening_ports
 
 PRIVILEGED_PORTS = 1024
 

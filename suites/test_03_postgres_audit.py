@@ -5,7 +5,7 @@ import pytest
 from psycopg import sql
 
 from fixtures.clients import identifier
-from fixtures.controls import skip_not_applicable
+from fixtures.collection import skip_not_applicable
 
 CHANGES = ("UPDATE", "DELETE", "TRUNCATE")
 

@@ -9,7 +9,7 @@ import pytest
 
 from fixtures.clients import identifier
 from fixtures.tenancy import count, query, rejected, run, scoped
-from infra_conformance import probe_rows
+from infra_conformance.probes import rows
 
 CHANGES = {"UPDATE": "UPDATE {t} SET {c} = {c} WHERE {c} = %s", "DELETE": "DELETE FROM {t} WHERE {c} = %s"}
 
@@ -33,7 +33,7 @@ def test_insert_for_other_tenant_rejected(stack, pg_admin, pg_app, tenant_ids, t
     """
     own, other, column = tenant_ids[tenant], tenant_ids[other_tenant], stack.profile.postgres.tenant_column
     where = f"table {tenant_table}, tenant {tenant}"
-    statement = probe_rows.copy_insert(identifier(tenant_table), probe_rows.columns(pg_admin, tenant_table), column)
+    statement = rows.copy_insert(identifier(tenant_table), rows.columns(pg_admin, tenant_table), column)
     scoped(stack, pg_app, own)
     own_rows = query(stack, "SELECT count(*) FROM {t} WHERE {c} = %s", tenant_table)
     before = pg_app.execute(own_rows, (own,)).fetchone()[0]

@@ -6,9 +6,9 @@ import re
 import pytest
 
 from fixtures.clients import answered
-from fixtures.controls import skip_not_applicable
+from fixtures.collection import skip_not_applicable
 from fixtures.hosts import inspecting
-from infra_conformance.wait import wait_for
+from infra_conformance.engine.wait import wait_for
 
 
 @pytest.mark.control("API-01", severity="high", claims=["N6", "Z10"])

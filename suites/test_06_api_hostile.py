@@ -14,8 +14,8 @@ from urllib.parse import quote
 import jwt
 import pytest
 
-from fixtures.controls import skip_not_applicable
-from infra_conformance import leaks
+from fixtures.collection import skip_not_applicable
+from infra_conformance.probes import leaks
 
 PAYLOADS = {
     "sql-quote": "' OR '1'='1", "sql-comment": "admin'--", "sql-stacked": "1; DROP TABLE users; --",

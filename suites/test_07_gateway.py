@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from fixtures.controls import skip_not_applicable
+from fixtures.collection import skip_not_applicable
 from fixtures.targets import security_headers
-from infra_conformance import tls
+from infra_conformance.probes import tls
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Faults: PostgreSQL killed during writes, Redis killed, the stack stopped and started; nothing acknowledged is lost.
 
 These controls are ``destructive``: each restores what it breaks, and they run after every control that is not
-(``fixtures.controls.run_order``), because the session's database connection does not survive them and the stack's
+(``fixtures.collection.run_order``), because the session's database connection does not survive them and the stack's
 published ports change.
 """
 
@@ -13,10 +13,10 @@ import pytest
 import requests
 
 from fixtures.clients import answered, assert_login_works, create_probe_row, current_gateway_url
-from fixtures.controls import skip_not_applicable
-from infra_conformance import leaks
-from infra_conformance.checksums import differences
-from infra_conformance.wait import WaitTimeout, wait_for
+from fixtures.collection import skip_not_applicable
+from infra_conformance.engine.wait import WaitTimeout, wait_for
+from infra_conformance.probes import leaks
+from infra_conformance.probes.checksums import differences
 
 AOF_WINDOW_S = 1.5  # appendfsync everysec promises what is older than a second; this waits out that window
 

@@ -2,7 +2,7 @@
 
 The commands are the profile's ``[backup]``, run with ``docker compose run --rm`` in its backup service. The
 restores are ``destructive``: they end every connection, and the round trip loses the database's volume, so
-they run after every control that is not (``fixtures.controls.run_order``).
+they run after every control that is not (``fixtures.collection.run_order``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import zlib
 import pytest
 
 from fixtures.clients import assert_login_works, create_probe_row
-from fixtures.controls import skip_not_applicable
-from infra_conformance.backups import BackupTool, last_words
-from infra_conformance.checksums import differences
+from fixtures.collection import skip_not_applicable
+from infra_conformance.probes.backups import BackupTool, last_words
+from infra_conformance.probes.checksums import differences
 
 HEADER, FOOTER = b"-- PostgreSQL database dump\n", b"-- PostgreSQL database dump complete\n"
 DAY_S = 86400

@@ -9,11 +9,11 @@ import pytest
 import requests
 
 from fixtures.clients import answered, current_gateway_url
-from fixtures.controls import skip_not_applicable
+from fixtures.collection import skip_not_applicable
 from fixtures.guard import NOT_OURS, is_foreign
-from infra_conformance import engine
-from infra_conformance.profile import Profile
-from infra_conformance.wait import wait_for
+from infra_conformance.engine import daemon
+from infra_conformance.engine.wait import wait_for
+from infra_conformance.profile.schema import Profile
 
 
 def _published(service: dict) -> list[tuple[int, str]]:
@@ -97,7 +97,7 @@ def test_ephemeral_service_keeps_and_shares_nothing(request, stack, ephemeral_se
         kept = [f"{m['Type']} {m.get('Name') or m.get('Source')} at {m['Destination']}"
                 for m in container.attrs["Mounts"] if m["Type"] == "volume" or (m["Type"] == "bind" and m.get("RW"))]
         networks = set(container.attrs["NetworkSettings"]["Networks"])
-        shared = sorted({engine.service_of(other) for other in stack.containers(all=False)
+        shared = sorted({daemon.service_of(other) for other in stack.containers(all=False)
                          if other.id != container.id and networks & set(other.attrs["NetworkSettings"]["Networks"])})
         promised = stack.profile.every_service[ephemeral_service].pg_settings  # the profile has [postgres] then
         found = {name: _show(container, stack.profile.postgres.admin_user, name) for name in promised}
@@ -112,7 +112,7 @@ def _show(container, user: str, setting: str) -> str:
     done = container.exec_run(["psql", "-X", "-A", "-t", "-U", user, "-d", "postgres", "-c", f"SHOW {setting}"])
     output = done.output.decode(errors="replace").strip()
     if done.exit_code != 0:
-        pytest.fail(f"psql in {engine.service_of(container)} could not read {setting}: {output[-200:]}", pytrace=False)
+        pytest.fail(f"psql in {daemon.service_of(container)} could not read {setting}: {output[-200:]}", pytrace=False)
     return output
 
 

@@ -17,7 +17,7 @@ import pytest
 import tomli_w
 
 from infra_conformance.errors import UsageProblem
-from infra_conformance.profile_file import load_profile
+from infra_conformance.profile.file import load_profile
 
 COMPOSE = Path(__file__).parents[2] / "compose"
 REFERENCE = tomllib.loads((COMPOSE / "conformance.toml").read_text())

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from infra_conformance import coverage
-from infra_conformance.mutants import Mutant, all_mutants, apply_patches
-from infra_conformance.profile_file import load_profile
+from infra_conformance.controls import coverage
+from infra_conformance.controls.mutants import Mutant, all_mutants, apply_patches
+from infra_conformance.profile.file import load_profile
 
 ROOT = Path(__file__).parents[2]
 MUTANTS = all_mutants()

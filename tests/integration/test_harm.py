@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from infra_conformance.compose import project_filter
+from infra_conformance.engine.compose import project_filter
 
 HANDMADE = """services:
   app:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra_conformance.runfiles import free_port
-from infra_conformance.wait import wait_for
+from infra_conformance.engine.runfiles import free_port
+from infra_conformance.engine.wait import wait_for
 
 
 @pytest.fixture

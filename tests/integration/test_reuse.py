@@ -8,8 +8,8 @@ import subprocess
 import pytest
 import requests
 
-from infra_conformance.compose import project_filter
-from infra_conformance.reuse import find
+from infra_conformance.engine.compose import project_filter
+from infra_conformance.engine.reuse import find
 
 
 @pytest.mark.slow

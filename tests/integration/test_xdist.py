@@ -6,8 +6,8 @@ import uuid
 import pytest
 import yaml
 
-from infra_conformance.compose import SUITE_LABEL
-from infra_conformance.runfiles import INSPECTOR_REPOSITORY
+from infra_conformance.engine.compose import SUITE_LABEL
+from infra_conformance.engine.runfiles import INSPECTOR_REPOSITORY
 
 
 @pytest.mark.slow

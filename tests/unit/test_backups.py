@@ -6,8 +6,8 @@ import tarfile
 
 import pytest
 
-from infra_conformance.backups import BackupError, BackupTool
-from infra_conformance.profile_ops import Backup
+from infra_conformance.probes.backups import BackupError, BackupTool
+from infra_conformance.profile.ops import Backup
 
 SPEC = Backup(service="backup", directory="/backups", backup=("crm-backup",), verify=("crm-verify",),
               restore=("crm-restore",), prune=("crm-prune",), retention_days=14)

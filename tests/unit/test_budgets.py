@@ -7,10 +7,10 @@ from unittest import mock
 
 import pytest
 
-from infra_conformance import load, stability
-from infra_conformance.budgets import Budget, describe
-from infra_conformance.emulation import PI4_EVENTS_PER_S_1_THREAD, is_raspberry_pi, plan, split_cpus
-from infra_conformance.load import LoadError, StatsSampler, aggregated, locust_argv, run_locust
+from infra_conformance.measure import load, stability
+from infra_conformance.measure.budgets import Budget, describe
+from infra_conformance.measure.emulation import PI4_EVENTS_PER_S_1_THREAD, is_raspberry_pi, plan, split_cpus
+from infra_conformance.measure.load import LoadError, StatsSampler, aggregated, locust_argv, run_locust
 
 
 @pytest.mark.parametrize("count, expected", [(1, ("", "")), (2, ("1", "0")), (4, ("1-3", "0")), (16, ("1-4", "0"))])

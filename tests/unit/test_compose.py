@@ -8,8 +8,8 @@ from unittest import mock
 import pytest
 import yaml
 
-from infra_conformance import compose, runfiles
-from infra_conformance.profile_file import load_profile
+from infra_conformance.engine import compose, runfiles
+from infra_conformance.profile.file import load_profile
 
 PROFILE = load_profile(Path(__file__).parents[2] / "compose")
 

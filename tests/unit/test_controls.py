@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from infra_conformance.wait import WaitTimeout, wait_for
+from infra_conformance.engine.wait import WaitTimeout, wait_for
 
 pytest_plugins = ["pytester"]
 
@@ -26,7 +26,7 @@ def test_one():
 
 @pytest.fixture
 def suite(pytester):
-    pytester.makeconftest("pytest_plugins = ['fixtures.controls']\n"
+    pytester.makeconftest("pytest_plugins = ['fixtures.collection']\n"
                           "def pytest_configure(config):\n"
                           "    config.addinivalue_line('markers', 'control: a control')\n")
     return pytester
@@ -86,11 +86,11 @@ def test_wait_for_times_out_with_hint():
 def test_catalogue_is_current():
     from pathlib import Path
 
-    from infra_conformance.catalogue import render
+    from infra_conformance.controls.catalogue import render
 
     docs = Path(__file__).parents[2] / "docs" / "controls.md"
     assert docs.read_text() == render(), (
-        "docs/controls.md is stale: python -m infra_conformance.catalogue > docs/controls.md")
+        "docs/controls.md is stale: python -m infra_conformance.controls.catalogue > docs/controls.md")
 
 
 def test_a_control_is_selected_and_listed_by_its_id(suite):

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from infra_conformance import coverage, mutants
-from infra_conformance.catalogue import controls
+from infra_conformance.controls import coverage, mutants
+from infra_conformance.controls.catalogue import controls
 
 ROOT = Path(__file__).parents[2]
 IDS = {control.id for _, control in controls()}
@@ -12,7 +12,7 @@ IDS = {control.id for _, control in controls()}
 def test_docs_coverage_is_fresh():
     current = (ROOT / "docs" / "coverage.md").read_text()
     assert current == coverage.render(), (
-        "docs/coverage.md is stale: python -m infra_conformance.coverage > docs/coverage.md")
+        "docs/coverage.md is stale: python -m infra_conformance.controls.coverage > docs/coverage.md")
 
 
 def test_every_peer_check_maps_to_existing_controls_or_says_why_not():

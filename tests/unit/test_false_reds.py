@@ -3,9 +3,9 @@ UIDs under user-namespace remapping."""
 
 import pytest
 
-from infra_conformance.credentials import credential_variables
-from infra_conformance.sockets import listening_ports
-from infra_conformance.userns import inside_uid
+from infra_conformance.engine.userns import inside_uid
+from infra_conformance.probes.credentials import credential_variables
+from infra_conformance.probes.sockets import listening_ports
 
 EPHEMERAL = range(32768, 61000)
 

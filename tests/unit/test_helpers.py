@@ -7,10 +7,10 @@ import types
 
 import pytest
 
-from infra_conformance import signals
-from infra_conformance.images import base_images, unpinned
-from infra_conformance.measure import memory_bytes
-from infra_conformance.startup import healthcheck_argv
+from infra_conformance.engine import signals
+from infra_conformance.engine.images import base_images, unpinned
+from infra_conformance.engine.startup import healthcheck_argv
+from infra_conformance.measure.stats import memory_bytes
 
 
 @pytest.mark.parametrize("stats, expected", [

@@ -24,22 +24,22 @@ def imports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("folder", FORBIDDEN)
 def test_no_import_runs_upward(folder):
-    wrong = {str(p.relative_to(ROOT)): sorted(imports(p) & FORBIDDEN[folder]) for p in (ROOT / folder).glob("*.py")}
+    wrong = {str(p.relative_to(ROOT)): sorted(imports(p) & FORBIDDEN[folder]) for p in (ROOT / folder).rglob("*.py")}
     assert not {k: v for k, v in wrong.items() if v}
 
 
 def test_the_report_plugins_are_the_top_layer():
     """Only the HTML report reads the summary plugin; no other plugin imports either of them."""
-    report = {"report.py", "review.py"}
+    report = {"results.py", "html_report.py"}
     users = [p.name for p in (ROOT / "fixtures").glob("*.py") if p.name not in report
-             and ("fixtures.report" in p.read_text() or "fixtures.review" in p.read_text())]
+             and ("fixtures.results" in p.read_text() or "fixtures.html_report" in p.read_text())]
     assert users == []
 
 
 def test_the_library_names_no_control_id():
     """Control IDs belong to the suite: the library learns a control's role from its marker (``proves=``), never
     by matching its ID or its prefix. Prose that cites a control (a key's description, a docstring) is allowed."""
-    from infra_conformance.areas import AREAS
+    from infra_conformance.controls.areas import AREAS
 
     prefixes = "|".join(area.prefix for area in AREAS)
     code_id = re.compile(rf"^({prefixes})-(\d{{2}})?$")
@@ -51,13 +51,13 @@ def test_the_library_names_no_control_id():
 
 
 def test_the_architecture_map_lists_every_module():
-    from infra_conformance.module_map import current, render
+    from infra_conformance.report.module_map import current, render
 
-    assert current() == render(), "docs/architecture.md is stale: python -m infra_conformance.module_map"
+    assert current() == render(), "docs/architecture.md is stale: python -m infra_conformance.report.module_map"
 
 
 @pytest.mark.parametrize("folder", ["infra_conformance", "fixtures", "suites"])
 def test_every_module_says_its_job_in_its_first_line(folder):
-    from infra_conformance.module_map import first_line
+    from infra_conformance.report.module_map import first_line
 
-    assert [p.name for p in (ROOT / folder).glob("*.py") if p.name != "__init__.py" and not first_line(p)] == []
+    assert [p.name for p in (ROOT / folder).rglob("*.py") if p.name != "__init__.py" and not first_line(p)] == []

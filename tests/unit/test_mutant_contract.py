@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from infra_conformance import mutants
-from infra_conformance.areas import prefix
-from infra_conformance.catalogue import controls
+from infra_conformance.controls import mutants
+from infra_conformance.controls.areas import prefix
+from infra_conformance.controls.catalogue import controls
 
 ALL = mutants.all_mutants()
 NEAR_COPY_RATIO, NEAR_COPY_LINES = 0.5, 20  # a file this like a reference file, and this long, is a copy of it

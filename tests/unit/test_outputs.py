@@ -5,9 +5,9 @@ from pathlib import Path
 
 import jsonschema
 
-from infra_conformance.sarif import sarif
-from infra_conformance.summary import Case, Summary
-from infra_conformance.summary_md import LIMIT_BYTES, markdown
+from infra_conformance.report.markdown import LIMIT_BYTES, markdown
+from infra_conformance.report.sarif import sarif
+from infra_conformance.report.summary import Case, Summary
 
 ROOT = Path(__file__).parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-2.1.0-rtm.5.json").read_text())
@@ -37,7 +37,7 @@ def test_markdown_puts_the_worst_failure_first_with_its_fix():
 
 
 def test_markdown_and_the_banner_name_the_compose_profile():
-    from infra_conformance.review import banner
+    from infra_conformance.report.review import banner
 
     summary = {**SUMMARY, "stack": {**SUMMARY["stack"], "compose_profile": "dev"}}
     assert markdown(summary).startswith("## Conformance: FAILED (crm, compose profile dev, x86_64, Pi emulation on)")
@@ -75,7 +75,7 @@ def test_sarif_shows_a_waived_failure_as_a_suppression_with_its_justification():
 
 
 def test_baseline_names_new_failures_fixes_and_budget_changes():
-    from infra_conformance.baseline import compare
+    from infra_conformance.report.baseline import compare
 
     earlier = {**SUMMARY, "controls": [_control("CTR-01", "high", "failed", "api")],
                "budgets": [{"name": "API p95", "measured": 40.0, "limit": 200.0, "unit": "ms", "passed": True}]}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra_conformance.errors import UsageProblem as ProfileError
-from infra_conformance.profile_file import load_profile
+from infra_conformance.profile.file import load_profile
 
 COMPOSE = Path(__file__).parents[2] / "compose"
 
@@ -161,9 +161,9 @@ def test_unreadable_profile_is_one_line(tmp_path, make, message):
 
 
 def test_key_table_in_docs_is_current():
-    from infra_conformance.profile_table import current, render
+    from infra_conformance.profile.table import current, render
 
-    assert current() == render(), "docs/profile.md is stale: python -m infra_conformance.profile_table"
+    assert current() == render(), "docs/profile.md is stale: python -m infra_conformance.profile.table"
 
 
 def test_a_compose_profile_runs_its_own_services_and_those_of_every_profile():

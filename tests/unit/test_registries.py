@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from infra_conformance import budgets
-from infra_conformance.areas import AREAS, BY_PREFIX, prefix
-from infra_conformance.catalogue import controls
-from infra_conformance.profile import Budgets, Profile
-from infra_conformance.profile_file import load_profile
-from infra_conformance.profile_stores import STORES
-from infra_conformance.runfiles import ACCESS_LABEL, access_overlay
+from infra_conformance.controls.areas import AREAS, BY_PREFIX, prefix
+from infra_conformance.controls.catalogue import controls
+from infra_conformance.engine.runfiles import ACCESS_LABEL, access_overlay
+from infra_conformance.measure import budgets
+from infra_conformance.profile.file import load_profile
+from infra_conformance.profile.schema import Budgets, Profile
+from infra_conformance.profile.stores import STORES
 
 ROOT = Path(__file__).parents[2]
 SUITES = ROOT / "suites"

@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from infra_conformance.summary import SCHEMA_VERSION, Case, Summary, not_applicable, skip_outcome
+from infra_conformance.report.summary import SCHEMA_VERSION, Case, Summary, not_applicable, skip_outcome
 
 ROOT = Path(__file__).parents[2]
 SCHEMA = json.loads((ROOT / "docs" / "summary.schema.json").read_text())

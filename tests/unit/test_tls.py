@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from infra_conformance import runfiles, tls
-from infra_conformance.certificates import self_signed
+from infra_conformance.engine import runfiles
+from infra_conformance.probes import tls
+from infra_conformance.probes.certificates import self_signed
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra_conformance import outputs, waivers
 from infra_conformance.errors import UsageProblem
+from infra_conformance.report import outputs, waivers
 
 TODAY = datetime.date(2026, 12, 6)
 FILE = '''
