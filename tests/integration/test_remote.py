@@ -43,9 +43,10 @@ def loopback_sshd(tmp_path):
         dropin.unlink()
 
 
-@pytest.mark.slow  # beside other boots: start-up, idle memory and a DB p95 of 100 ms, without Pi calibration
-def test_budgets_through_a_remote_engine(loopback_sshd, run_suite):
-    run = run_suite("-m", "pi and not load", env={"DOCKER_HOST": loopback_sshd})
+@pytest.mark.slow
+@pytest.mark.timing  # it judges budgets: alone on the machine (beside other boots, start-up took 37 to 47 s of 30)
+def test_budgets_through_a_remote_engine(loopback_sshd, run_judged):
+    run = run_judged("-m", "pi and not load", env={"DOCKER_HOST": loopback_sshd})
     assert run.returncode == 0, run.tail(40)
     assert run.summary["stack"]["emulation"]["engine"] == loopback_sshd.split("@")[-1]
     assert run.summary["stack"]["pi_emulation"] is False
