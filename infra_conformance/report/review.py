@@ -140,7 +140,8 @@ def gaps(summary: dict) -> str:
 
 def controls(summary: dict) -> str:
     """Every control, grouped by area; areas without failures collapsed; filterable by outcome and severity."""
-    boxes = "".join(f'<input type="checkbox" id="f-{o}" checked><label for="f-{o}">{o}</label>' for o in OUTCOMES)
+    boxes = "".join(f'<input type="checkbox" id="f-{o}" checked><label for="f-{o}">{o.replace("_", " ")}</label>'
+                    for o in OUTCOMES)
     boxes += "".join(f'<input type="checkbox" id="s-{s}" checked><label for="s-{s}">{s}</label>' for s in SEVERITIES)
     areas = []
     ordered = sorted(summary["controls"], key=lambda c: (prefix(c["id"]), c["id"], c["nodeid"]))

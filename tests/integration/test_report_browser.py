@@ -46,7 +46,10 @@ def test_green_report_in_a_browser(run_suite, browser, pytestconfig):
     shot = Path(pytestconfig.getoption("reports_dir")) / "report.png"
     page, errors, requests = _open(browser, run.reports / "report.html", shot)
     assert not errors and not requests, (errors, requests)
-    assert "Conformance: PASSED" in page.locator(".cf .banner").inner_text()
+    banner = page.locator(".cf .banner").inner_text()
+    assert "Conformance: PASSED (partial: " in banner, banner  # --control left the other controls unchecked
+    line = run.summary["verdict_line"]
+    assert line in banner and line in (run.reports / "summary.md").read_text(), line
     assert page.locator(".cf h2", has_text="Budgets").count() == 1
     assert page.locator(".cf table tr", has_text="start-up").count() >= 1
     assert page.locator(".cf .plots svg").count() >= 1
