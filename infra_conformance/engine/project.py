@@ -64,7 +64,15 @@ class Stack:
             return found[0]
         profiles = self.profile.every_service[service].compose_profiles
         compose = replace(self.compose, env={**self.compose.env, "COMPOSE_PROFILES": ",".join(profiles)})
-        compose.run("create", "--no-recreate", service, timeout_s=900)
+        for attempt in (1, 2):  # another pytest-xdist worker may create it, or a dependency, at the same moment
+            try:
+                compose.run("create", "--no-recreate", service, timeout_s=900)
+                break
+            except ComposeError:
+                if self.containers(service):
+                    break
+                if attempt == 2:
+                    raise
         return self.container(service)
 
     def port(self, service: str, container_port: int) -> int:
