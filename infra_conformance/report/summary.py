@@ -56,11 +56,6 @@ class Case:
     def case(self) -> str | None:
         return self.nodeid.partition("[")[2].rstrip("]") or None
 
-    @property
-    def label(self) -> str:
-        """``CTR-01[api]``, or the ID of an unparametrized control."""
-        return self.id + (f"[{self.case}]" if self.case else "")
-
     def as_dict(self) -> dict:
         found = {**asdict(self), "case": self.case}
         return {key: value for key, value in found.items() if value or key in ("case", "message", "outcome")}
