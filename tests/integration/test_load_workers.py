@@ -11,12 +11,13 @@ COUNTED = os.path.relpath(ROOT / "tests" / "load" / "counted_user.py", ROOT / "c
 
 
 @pytest.mark.slow
+@pytest.mark.timing  # its load judges BUD-04: beside five boots, the API's pool timed out one request in CI (p95 7.2 s)
 def test_two_local_workers_add_up(run_suite):
     run = run_suite("--control", "BUD-04", "--load-workers", "2", "--pi-emulation", "off",
                     "--allow-outside-paths", "--profile-set", f'load.locustfile="{COUNTED}"',
                     "--profile-set", "load.users=8", "--profile-set", "load.spawn_rate=4",
                     "--profile-set", "load.duration_s=8",
-                    # It runs beside other boots: only the request count is judged here, not the latency.
+                    # Only the request count is judged here, not the latency.
                     "--profile-set", "budgets.api_p95_ms=60000", "--max-contention", "1024")
     assert run.returncode == 0, run.tail()
     lines = [line for line in (run.reports / "locust.log").read_text().splitlines()
