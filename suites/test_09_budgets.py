@@ -44,7 +44,7 @@ def test_startup_within_budget(stack, record_budget):
     assert not missing, f"start-up: never saw {', '.join(missing)} become ready"
     measured = max(stack.startup_s.values())
     budget = record_budget(budgets.STARTUP, measured, details=stack.startup_s, build_s=round(stack.build_s, 2),
-                           fresh_volumes=True)
+                           fresh_volumes=True, throttling=stack.startup_throttling)
     assert budget.passed, f"{budget.message}; slowest: {max(stack.startup_s, key=stack.startup_s.get)}"
 
 
@@ -101,7 +101,7 @@ def test_peak_memory_under_load_within_budget(stack, load_run, record_budget):
         "Hint: on a Pi add 'cgroup_enable=memory cgroup_memory=1' to /boot/firmware/cmdline.txt")
     total = sum(sampler.peak_mib.values())
     budget = record_budget(budgets.LOAD_MEMORY, total, details={s: round(v, 1) for s, v in sampler.peak_mib.items()},
-                           users=result.users, duration_s=result.duration_s, contention=result.contention)
+                           users=result.users, duration_s=result.duration_s, window=result.window)
     assert budget.passed, f"{budget.message}; largest: {max(sampler.peak_mib, key=sampler.peak_mib.get)}"
 
 
@@ -123,7 +123,7 @@ def test_api_p95_under_load_within_budget(stack, load_run, record_budget):
     result, _ = load_run
     budget = record_budget(
         budgets.API_P95, result.p95_ms, users=result.users, duration_s=result.duration_s,
-        contention=result.contention,
+        window=result.window,
         details={"p50_ms": result.p50_ms, "requests": result.requests, "failures": result.failures,
                  "requests_per_s": result.rps, "generator_cpu_percent": result.generator_cpu_percent,
                  "files": result.files})
@@ -151,7 +151,7 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
     if load is None or not load.db_queries:
         skip_not_applicable("load.db_queries", "the profile lists no [load] db_queries")
     timings = []
-    with measuring() as busy:
+    with measuring() as window:
         for query in load.db_queries:
             until = time.monotonic() + DB_SAMPLE_S
             for _ in range(DB_SAMPLES):
@@ -165,7 +165,7 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
                     timings.append((time.perf_counter() - started) * 1000)
     p95 = _percentile(timings, 0.95)
     budget = record_budget(budgets.DB_QUERY_P95, p95, details={"queries": len(load.db_queries), "samples": len(timings),
-                                    "p50_ms": round(_percentile(timings, 0.5), 2)}, contention=busy())
+                                    "p50_ms": round(_percentile(timings, 0.5), 2)}, window=window)
     assert budget.passed, budget.message
 
 
@@ -192,5 +192,5 @@ def test_cpu_under_load_within_budget(stack, load_run, emulation_plan, record_bu
     pi_cores = {s: cores * emulation_plan.pi_cores_per_host_core for s, cores in sampler.cpu_cores.items()}
     percent = 100 * sum(pi_cores.values()) / PI4_CORES
     budget = record_budget(budgets.CPU_UNDER_LOAD, percent, details={s: round(c, 3) for s, c in pi_cores.items()},
-                           users=result.users, duration_s=result.duration_s, contention=result.contention)
+                           users=result.users, duration_s=result.duration_s, window=result.window)
     assert budget.passed, budget.message

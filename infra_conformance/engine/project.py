@@ -32,6 +32,7 @@ class Stack:
     startup_s: dict[str, float]
     conditions: dict
     platform: RunPlatform
+    startup_throttling: dict[str, dict] = field(default_factory=dict)  # measure.throttling.over, creation to ready
     _forwards: dict[int, int] = field(default_factory=dict, compare=False)
 
     @property

@@ -7,6 +7,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from infra_conformance.measure import throttling
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -30,11 +32,24 @@ CPU_UNDER_LOAD = Kind("CPU under load", "% of a Pi 4", "cpu_percent", "busy flat
 KINDS = {kind.name: kind for kind in (STARTUP, IDLE_MEMORY, LOAD_MEMORY, API_P95, DB_QUERY_P95, CPU_UNDER_LOAD)}
 
 
+@dataclass
+class Window:
+    """What the host and the CPU quotas did while a budget was measured, filled when the measurement ends: the
+    contention (``measure.contention``) and each service's throttling (``measure.throttling``)."""
+
+    contention: dict = field(default_factory=dict)
+    throttling: dict = field(default_factory=dict)
+
+
 def describe(conditions: dict) -> str:
-    """``100 users, 60 s, Pi emulation`` from a budget's conditions, and the contention measured meanwhile.
+    """``100 users, 60 s, Pi emulation`` from a budget's conditions, with the throttling and the contention
+    measured meanwhile.
 
     >>> describe({"users": 100, "duration_s": 60, "pi_emulation": True})
     '100 users, 60 s, Pi emulation'
+    >>> describe({"pi_emulation": True, "throttling": {"api": {"throttled_periods": 9, "throttled_share": 0.3,
+    ...                                                         "throttled_s": 2.5}}})
+    'Pi emulation, CPU quota froze api in 30 % of its periods (2.5 s)'
     >>> describe({"contention": {"summary": "...", "other_cores": 0.03, "stack_steal_share": 0.05, "blurred": True}})
     "no Pi emulation, other work 0.03 cores, 5 % of the stack's CPUs stolen (too much to compare run to run)"
     """
@@ -42,6 +57,8 @@ def describe(conditions: dict) -> str:
     parts = [f"{conditions['users']} users" if "users" in conditions else "",
              f"{conditions['duration_s']} s" if "duration_s" in conditions else "",
              "Pi emulation" if conditions.get("pi_emulation") else "no Pi emulation"]
+    if "throttling" in conditions:
+        parts.append(throttling.describe(conditions["throttling"]))
     if "summary" in contention:  # measured here, not on a remote engine's host
         parts += [f"other work {contention['other_cores']:.2f} cores",
                   f"{contention['stack_steal_share'] * 100:.0f} % of the stack's CPUs stolen"
@@ -92,13 +109,24 @@ class Budget:
         return (self.measured - self.baseline) / self.baseline * 100 if self.baseline else None
 
     @property
+    def uncertain(self) -> str:
+        """Why the figure says as much about the emulation as about the stack (its conditions say); empty when not."""
+        return self.conditions.get("uncertain", "")
+
+    @property
+    def result(self) -> str:
+        """``pass``, ``FAIL``, or either with ``(uncertain)``, as the reports show it."""
+        return ("pass" if self.passed else "FAIL") + (" (uncertain)" if self.uncertain else "")
+
+    @property
     def message(self) -> str:
         relation = "<" if self.within_limit else ">="
         text = f"{self.name} {self.measured:.3g} {self.unit} {relation} {self.limit:g} {self.unit} budget"
         if self.within_limit and not self.passed:
             text += (f" but {self.regression_percent:.0f} % worse than the baseline {self.baseline:g} {self.unit} "
                      f"(at most {self.max_regression_percent:g} %)")
-        return f"{text} ({describe(self.conditions)})"
+        text = f"{text} ({describe(self.conditions)})"
+        return f"{text}; uncertain: {self.uncertain}" if self.uncertain else text
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "result": self.result}

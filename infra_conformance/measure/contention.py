@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra_conformance.engine.daemon import stats_now
 from infra_conformance.measure.budgets import Budget
+from infra_conformance.measure.throttling import Counters, per_service
 
 THRESHOLD_CORES = 0.5  # half a core, other work and steal together: docs/budgets.md says why
 STACK_STEAL_SHARE = 0.10  # of the stack's CPUs' time: docs/budgets.md gives the runs that set it
@@ -40,6 +41,7 @@ class Sample:
     stack_s: float
     stack_cpus_steal_s: float = 0.0  # steal on the CPUs the stack runs on
     stack_cpus: int = 1
+    throttling: dict[str, Counters] = field(default_factory=dict)  # per service, from the same stats
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,8 @@ def measure(start: Sample, end: Sample, threshold_cores: float = THRESHOLD_CORES
 def sample(containers, stack_cpus: str = "") -> Sample:
     """Now, on this host; ``containers`` are the stack's (their cgroups' CPU, from the engine), ``stack_cpus`` the
     CPUs it is pinned to (a cpuset list such as ``1-4``; empty: every CPU)."""
+    containers = list(containers)
+    stats = stats_now(containers)
     lines = [line.split() for line in Path("/proc/stat").read_text().splitlines() if line.startswith("cpu")]
     user, nice, system, _idle, _iowait, irq, softirq, steal = ([int(v) for v in lines[0][1:]] + [0] * 8)[:8]
     per_cpu = {int(line[0][3:]): int(line[8]) if len(line) > 8 else 0 for line in lines[1:]}
@@ -149,8 +153,9 @@ def sample(containers, stack_cpus: str = "") -> Sample:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return Sample(at=time.monotonic(), busy_s=(user + nice + system + irq + softirq) / TICK, steal_s=steal / TICK,
                   suite_s=own.ru_utime + own.ru_stime, children_s=children.ru_utime + children.ru_stime,
-                  engine_s=_engine_seconds(), stack_s=sum(map(_cpu_seconds, stats_now(containers))),
-                  stack_cpus_steal_s=sum(per_cpu.get(cpu, 0) for cpu in wanted) / TICK, stack_cpus=len(wanted))
+                  engine_s=_engine_seconds(), stack_s=sum(map(_cpu_seconds, stats)),
+                  stack_cpus_steal_s=sum(per_cpu.get(cpu, 0) for cpu in wanted) / TICK, stack_cpus=len(wanted),
+                  throttling=per_service(containers, stats))
 
 
 def cpu_list(cpuset: str) -> list[int]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra_conformance.engine.daemon import service_of
+from infra_conformance.measure.budgets import Window
 from infra_conformance.measure.stats import memory_bytes
 
 GRACE_S = 60  # beyond its own run time, before a locust run counts as hung
@@ -38,7 +39,7 @@ class LoadResult:
     returncode: int
     files: list[str] = field(default_factory=list)
     history: list[list[float]] = field(default_factory=list)  # seconds, users, req/s, p50, p95, p99, failures
-    contention: dict = field(default_factory=dict)  # what else used the host's CPU meanwhile (contention.py)
+    window: Window = field(default_factory=Window)  # contention and throttling meanwhile (fixtures/measuring.py)
 
 
 def locust_argv(locustfile: Path, host: str, users: int, spawn_rate: float, run_time_s: int,

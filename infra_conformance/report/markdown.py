@@ -99,7 +99,7 @@ def markdown(summary: dict) -> str:
     if summary["budgets"]:
         lines += ["", "### Budgets", "", "| budget | measured | limit | ratio | result |", "|---|---|---|---|---|"]
         lines += [f"| {b['name']} | {b['measured']:g} {b['unit']} | {b['limit']:g} {b['unit']} | "
-                  f"{b['measured'] / b['limit']:.0%} | {'pass' if b['passed'] else 'FAIL'} |"
+                  f"{b['measured'] / b['limit']:.0%} | {b['result']} |"
                   for b in summary["budgets"]]
     text = "\n".join(lines) + "\n"
     if len(text.encode()) > LIMIT_BYTES:

@@ -114,7 +114,7 @@ def budgets(summary: dict, delta: dict | None) -> str:
     rows = "".join(
         f"<tr><td>{escape(b['name'])}</td><td>{b['measured']:g} {escape(b['unit'])}</td>"
         f"<td>{b['limit']:g} {escape(b['unit'])}</td><td>{_ratio(b)}</td>"
-        f"<td class={'pass' if b['passed'] else 'fail'}>{'pass' if b['passed'] else 'FAIL'}</td>"
+        f"<td class={'pass' if b['passed'] else 'fail'}>{escape(b['result'])}</td>"
         f"<td>{escape(describe(b['conditions']))}</td><td>{changed.get(b['name'], '')}</td></tr>"
         for b in summary["budgets"])
     return ("<h2>Budgets</h2><table><tr><th>budget</th><th>measured</th><th>limit</th><th>ratio</th>"

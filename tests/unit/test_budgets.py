@@ -7,9 +7,16 @@ from unittest import mock
 
 import pytest
 
-from infra_conformance.measure import load, stability
+from infra_conformance.measure import emulation, load, stability, throttling
 from infra_conformance.measure.budgets import Budget, describe
-from infra_conformance.measure.emulation import PI4_EVENTS_PER_S_1_THREAD, is_raspberry_pi, plan, split_cpus
+from infra_conformance.measure.emulation import (
+    PI4_EVENTS_PER_S_1_THREAD,
+    Calibration,
+    calibrate,
+    is_raspberry_pi,
+    plan,
+    split_cpus,
+)
 from infra_conformance.measure.load import LoadError, StatsSampler, aggregated, locust_argv, run_locust
 
 
@@ -19,7 +26,7 @@ def test_stack_and_generator_get_different_cpus(count, expected):
 
 
 def test_plan_scales_each_service_to_pi_speed():
-    result = plan(True, {"api": 1.0, "redis": 0.5}, events_per_s=3 * PI4_EVENTS_PER_S_1_THREAD, cpu_count=2)
+    result = plan(True, {"api": 1.0, "redis": 0.5}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2)
     assert result.pi_cores_per_host_core == pytest.approx(3.0)
     assert result.env == {"PI_CPUS_API": "0.333", "PI_CPUS_REDIS": "0.167", "PI_CPUSET": "1"}
     assert (result.stack_cpus, result.load_cpus) == ("1", "0")
@@ -27,13 +34,35 @@ def test_plan_scales_each_service_to_pi_speed():
 
 
 def test_plan_never_speeds_up_a_host_slower_than_a_pi():
-    result = plan(True, {"api": 1.0}, events_per_s=PI4_EVENTS_PER_S_1_THREAD / 2, cpu_count=4)
+    result = plan(True, {"api": 1.0}, Calibration(PI4_EVENTS_PER_S_1_THREAD / 2), cpu_count=4)
     assert result.env["PI_CPUS_API"] == "1.000"
 
 
 def test_plan_off_keeps_the_calibration_for_cpu_budgets():
-    result = plan(False, {"api": 1.0}, events_per_s=2 * PI4_EVENTS_PER_S_1_THREAD)
+    result = plan(False, {"api": 1.0}, Calibration(2 * PI4_EVENTS_PER_S_1_THREAD))
     assert (result.enabled, result.env, result.pi_cores_per_host_core) == (False, {}, 2.0)
+
+
+def test_calibration_repeats_a_round_until_its_runs_agree(monkeypatch):
+    scores = iter([3900, 4500, 4000, 4200, 3879,  4000, 4010, 3990, 4005, 3995])
+    monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: next(scores))
+    found = calibrate()
+    assert (found.events_per_s, found.runs, found.fixed) == (4000, (4000, 4010, 3990, 4005, 3995), False)
+    assert found.conditions()["calibration_spread"] == 0.005
+
+
+def test_calibration_keeps_the_steadiest_round_when_none_agree(monkeypatch):
+    rounds = [[3000, 4000, 5000, 4000, 4000], [3900, 4300, 4000, 4000, 4000], [3000, 5000, 4000, 4000, 4000]]
+    scores = iter(score for one in rounds for score in one)
+    monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: next(scores))
+    assert calibrate().runs == (3900, 4300, 4000, 4000, 4000)
+
+
+def test_a_given_host_score_runs_no_benchmark(monkeypatch):
+    monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: pytest.fail("benchmarked"))
+    found = calibrate(3879.0)
+    assert (found.events_per_s, found.fixed, found.conditions()["calibration"]) == (3879.0, True,
+                                                                                    "given with --pi-host-score")
 
 
 def test_pi_detection(tmp_path):
@@ -129,3 +158,13 @@ def test_a_quiet_campaign_stops_at_its_most_runs(tmp_path):
     with mock.patch.object(stability, "one_run", return_value=_run(71, noisy=True)) as one_run:
         assert stability.main(["--runs", "2", "--max-runs", "3", "--reports-dir", str(tmp_path)]) == 1
     assert one_run.call_count == 3
+
+
+def test_a_figure_the_quota_froze_is_an_uncertain_pass():
+    frozen = throttling.over({}, {"api": throttling.Counters(850, 354, 6_440_000_000)}, window_s=86)
+    assert throttling.dominated(frozen) == ["api"]  # 7.5 % of the window frozen
+    budget = Budget.judge("API p95", 150, 200, "ms", {"pi_emulation": True, "throttling": frozen,
+                                                      "uncertain": "the quota froze api"})
+    assert (budget.passed, budget.result, budget.as_dict()["result"]) == (True, "pass (uncertain)", "pass (uncertain)")
+    assert budget.message == ("API p95 150 ms < 200 ms budget (Pi emulation, CPU quota froze api in 42 % of its "
+                              "periods (6.44 s, 8 % of the window)); uncertain: the quota froze api")

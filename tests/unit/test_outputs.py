@@ -5,6 +5,7 @@ from pathlib import Path
 
 import jsonschema
 
+from infra_conformance.measure.budgets import Budget
 from infra_conformance.report.markdown import LIMIT_BYTES, markdown
 from infra_conformance.report.sarif import sarif
 from infra_conformance.report.summary import Case, Summary
@@ -25,8 +26,7 @@ def _control(id_, severity, outcome, case=None) -> dict:
 SUMMARY = Summary([_case("CTR-05", "high", "failed", "api"), _case("CTR-02", "critical", "failed", "gateway"),
                    _case("CTR-01", "high", "passed", "api")],
                   {"name": "crm", "arch": "x86_64", "pi_emulation": True},
-                  budgets=[{"name": "API p95", "measured": 42.0, "limit": 200.0, "unit": "ms",
-                            "passed": True}]).as_dict()
+                  budgets=[Budget.judge("API p95", 42.0, 200, "ms", {"pi_emulation": True}).as_dict()]).as_dict()
 
 
 def test_markdown_puts_the_worst_failure_first_with_its_fix():
@@ -78,7 +78,8 @@ def test_baseline_names_new_failures_fixes_and_budget_changes():
     from infra_conformance.report.baseline import compare
 
     earlier = {**SUMMARY, "controls": [_control("CTR-01", "high", "failed", "api")],
-               "budgets": [{"name": "API p95", "measured": 40.0, "limit": 200.0, "unit": "ms", "passed": True}]}
+               "budgets": [{"name": "API p95", "measured": 40.0, "limit": 200.0, "unit": "ms", "passed": True,
+                            "result": "pass"}]}
     delta = compare(SUMMARY, earlier, "baselines/x86_64.json")
     assert delta["new_failures"] == ["CTR-02[gateway]", "CTR-05[api]"] and delta["fixed"] == ["CTR-01[api]"]
     assert delta["budgets"]["API p95"]["change_percent"] == 5.0
