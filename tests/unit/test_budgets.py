@@ -47,7 +47,7 @@ def test_calibration_repeats_a_round_until_its_runs_agree(monkeypatch):
     scores = iter([3900, 4500, 4000, 4200, 3879,  4000, 4010, 3990, 4005, 3995])
     monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: next(scores))
     found = calibrate()
-    assert (found.events_per_s, found.runs, found.fixed) == (4000, (4000, 4010, 3990, 4005, 3995), False)
+    assert (found.events_per_s, found.runs, found.source) == (4000, (4000, 4010, 3990, 4005, 3995), "measured")
     assert found.conditions()["calibration_spread"] == 0.005
 
 
@@ -61,8 +61,8 @@ def test_calibration_keeps_the_steadiest_round_when_none_agree(monkeypatch):
 def test_a_given_host_score_runs_no_benchmark(monkeypatch):
     monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: pytest.fail("benchmarked"))
     found = calibrate(3879.0)
-    assert (found.events_per_s, found.fixed, found.conditions()["calibration"]) == (3879.0, True,
-                                                                                    "given with --pi-host-score")
+    assert (found.events_per_s, found.source, found.conditions()["calibration"]) == (3879.0, "given",
+                                                                                     "given with --pi-host-score")
 
 
 def test_pi_detection(tmp_path):
