@@ -147,9 +147,9 @@ def test_db_query_p95_within_budget(stack, pg_app, record_budget, measuring):
 
     References: https://www.postgresql.org/docs/15/using-explain.html
     """
+    if key := budgets.DB_QUERY_P95.missing(stack.profile):
+        skip_not_applicable(key, f"the profile has no {budgets.written(key)}, which the DB query p95 budget needs")
     load = stack.profile.load
-    if load is None or not load.db_queries:
-        skip_not_applicable("load.db_queries", "the profile lists no [load] db_queries")
     timings = []
     with measuring() as window:
         for query in load.db_queries:

@@ -1,14 +1,14 @@
 """Rules across a profile's values, beyond each value's type: nothing in a profile may switch a control off in silence.
 
 A list that must be unique is; a list given empty where that would make a control a no-op is refused; every role
-that one key names exists in another; a budget applies, and needs its limit, only where the stack has the parts it
-measures; and no ``[env]`` variable may override one the suite sets itself.
+that one key names exists in another; a budget's limit is required where the stack has the parts it measures, and
+refused where it has not; and no ``[env]`` variable may override one the suite sets itself.
 """
 
 from __future__ import annotations
 
 from infra_conformance.errors import printable
-from infra_conformance.measure.budgets import KINDS
+from infra_conformance.measure.budgets import KINDS, written
 from infra_conformance.profile.schema import Profile
 
 RESERVED_ENV = ("SECRETS_DIR", "CONFORMANCE_", "COMPOSE_", "DOCKER_")  # names, or prefixes ending in _
@@ -56,13 +56,26 @@ def problems(profile: Profile) -> list[str]:
             for role in sorted(set(roles) - set(profile.api.role_users)):
                 found.append(f"key 'api.method_roles.{method}' names role {printable(role)}, which is not in "
                              "'api.role_users'")
-    for kind in KINDS.values():
-        if all(getattr(profile, section) for section in kind.needs) and getattr(profile.budgets,
-                                                                                kind.limit_key) is None:
-            found.append(f"key 'budgets.{kind.limit_key}' is missing: the profile has "
-                         f"{' and '.join(f'[{s}]' for s in kind.needs)}, so the {kind.name} budget applies")
+    found += _budget_problems(profile)
     for name in profile.env:
         if name == RESERVED_ENV[0] or name.startswith(RESERVED_ENV[1:]):
             found.append(f"key 'env.{name}': the suite sets {name} itself (SECRETS_DIR, CONFORMANCE_*, COMPOSE_* "
                          "and DOCKER_* are its own)")
+    return found
+
+
+def _budget_problems(profile: Profile) -> list[str]:
+    """A budget's limit is required where one of its kinds applies, and refused where none does."""
+    found = []
+    for key in dict.fromkeys(kind.limit_key for kind in KINDS.values()):
+        kinds = [kind for kind in KINDS.values() if kind.limit_key == key]
+        applying = [kind for kind in kinds if kind.missing(profile) is None]
+        given = getattr(profile.budgets, key) is not None
+        if applying and not given:
+            found.append(f"key 'budgets.{key}' is missing: the profile has {applying[0].parts}, so the "
+                         f"{applying[0].name} budget applies")
+        elif given and not applying:
+            found.append(f"key 'budgets.{key}' is given, but the profile has no {written(kinds[0].missing(profile))}: "
+                         f"the {kinds[0].name} budget needs {kinds[0].parts}, so nothing would judge it; leave the "
+                         "key out")
     return found

@@ -39,16 +39,22 @@ def load_profile(directory: Path, overrides=(), allow_outside: bool = False) -> 
     data = read_toml(path, f"--stack-dir must name a folder with a {PROFILE_NAME}")
     for item in overrides:
         set_key(data, item, "--profile-set")
-    for key in SET_BY_SUITE:
-        data.pop(key, None)
-    try:
-        profile = Profile.model_validate({**_tuples(data), "directory": directory.resolve()})
-    except ValidationError as error:
-        raise UsageProblem(f"{printable(str(path), 200, quote=False)}: {problem(error, Profile)}") from None
-    if broken := problems(profile):
-        raise UsageProblem(f"{printable(str(path), 200, quote=False)}: {broken[0]}")
+    profile = validate(data, directory, printable(str(path), 200, quote=False))
     for key, file in profile.paths().items():
         _check_file(path, key, file, profile.directory, allow_outside)
+    return profile
+
+
+def validate(data: dict, directory: Path, source: str) -> Profile:
+    """A profile's parsed TOML checked against the schema and the rules across its values, but not the files it
+    names; ``directory`` is the stack folder. Raises UsageProblem with one line: ``source: the problem``."""
+    data = {key: value for key, value in data.items() if key not in SET_BY_SUITE}
+    try:
+        profile = Profile.model_validate({**_tuples(data), "directory": Path(directory).resolve()})
+    except ValidationError as error:
+        raise UsageProblem(f"{source}: {problem(error, Profile)}") from None
+    if broken := problems(profile):
+        raise UsageProblem(f"{source}: {broken[0]}")
     return profile
 
 

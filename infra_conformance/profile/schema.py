@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from infra_conformance.engine.platforms import PLATFORMS
 from infra_conformance.errors import printable
+from infra_conformance.measure.budgets import API_P95, CPU_UNDER_LOAD, DB_QUERY_P95, Kind
 from infra_conformance.profile.api import Api
 from infra_conformance.profile.ops import Backup, Faults
 from infra_conformance.profile.stores import STORES, Postgres, Redis, secret_keys
@@ -80,13 +81,19 @@ class Pi(Strict):
     overlay: RelativeFile = Field(description="the compose overlay that reads PI_CPUS_<SERVICE> and PI_CPUSET")
 
 
+def _limit(kind: Kind, text: str):
+    """The limit of a budget that needs parts of the stack: required where the profile has them, refused elsewhere
+    (``profile.checks``)."""
+    return Field(None, description=f"{text}; required with {kind.parts}, refused without")
+
+
 class Budgets(Strict):
     startup_s: Positive = Field(description="seconds from `up` to every service healthy")
-    memory_mb: Positive = Field(description="MiB of memory for the whole stack")
-    api_p95_ms: Positive | None = Field(None, description="API p95 latency under load, ms; required with [api] "
-                                                         "and [load]")
-    db_query_p95_ms: Positive = Field(100.0, description="DB query p95 as the app role, ms")
-    cpu_percent: Positive = Field(50.0, le=100, description="CPU under load, as a share of a Pi 4's four cores")
+    memory_mb: Positive = Field(description="MiB of memory for the whole stack, at idle and at its peak under load")
+    api_p95_ms: Positive | None = _limit(API_P95, "API p95 latency under load, ms")
+    db_query_p95_ms: Positive | None = _limit(DB_QUERY_P95, "DB query p95 as the app role, ms")
+    cpu_percent: Annotated[Positive, Field(le=100)] | None = _limit(
+        CPU_UNDER_LOAD, "CPU under load, as a share of a Pi 4's four cores")
 
 
 SET_BY_SUITE = ("directory", "compose_profile", "declared_services")  # never read from the file

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra_conformance.errors import UsageProblem as ProfileError
+from infra_conformance.measure.budgets import KINDS
 from infra_conformance.profile.file import load_profile
 
 COMPOSE = Path(__file__).parents[2] / "compose"
@@ -49,6 +50,8 @@ def test_sections_are_optional(data, parse_profile):
     for section in ("postgres", "redis", "api", "ports", "env", "load", "pi"):
         del data[section]
     del data["services"]["postgres-test"]["pg_settings"]  # read as [postgres]'s admin_user
+    for budget in ("api_p95_ms", "db_query_p95_ms", "cpu_percent"):  # nothing left to measure them
+        del data["budgets"][budget]
     profile = parse_profile(data, COMPOSE)
     assert (profile.postgres, profile.redis, profile.api, profile.published) == (None, None, None, ())
 
@@ -114,6 +117,33 @@ def test_bad_key_is_named(data, parse_profile, mutate, message):
 def test_redis_sizes_use_redis_units(data, parse_profile, size, expected):
     data["redis"]["maxmemory"] = size.lower()
     assert parse_profile(data).redis.maxmemory_bytes == expected
+
+
+def test_a_stack_without_an_api_or_a_database_is_asked_for_no_budget_of_theirs(data, parse_profile):
+    del data["api"], data["postgres"], data["services"]["postgres-test"]["pg_settings"]
+    for budget in ("api_p95_ms", "db_query_p95_ms", "cpu_percent"):
+        del data["budgets"][budget]
+    profile = parse_profile(data)
+    # what each budget's control skips on, as "not applicable (api): ..."; memory_mb stays, for the idle memory
+    assert {name: kind.missing(profile) for name, kind in KINDS.items()} == {
+        "start-up": None, "idle memory": None, "peak memory under load": "api", "API p95": "api",
+        "DB query p95": "postgres", "CPU under load": "api"}
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["budgets"].pop("api_p95_ms"),
+     "key 'budgets.api_p95_ms' is missing: the profile has [api] and [load], so the API p95 budget applies"),
+    (lambda d: d["budgets"].pop("cpu_percent"), "key 'budgets.cpu_percent' is missing: the profile has [api] and"),
+    (lambda d: d.pop("api"), "key 'budgets.api_p95_ms' is given, but the profile has no [api]: the API p95 budget "
+                             "needs [api] and [load], so nothing would judge it; leave the key out"),
+    (lambda d: d["load"].pop("db_queries"), "key 'budgets.db_query_p95_ms' is given, but the profile has no "
+                                            "load.db_queries: the DB query p95 budget needs [postgres] and"),
+])
+def test_a_budget_is_required_with_the_parts_it_measures_and_refused_without(data, parse_profile, mutate, message):
+    mutate(data)
+    with pytest.raises(ProfileError) as error:
+        parse_profile(data)
+    assert message in str(error.value) and "\n" not in str(error.value)
 
 
 def test_profile_set_overrides_keys():

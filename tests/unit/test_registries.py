@@ -13,6 +13,7 @@ from infra_conformance.engine.runfiles import ACCESS_LABEL, access_overlay
 from infra_conformance.measure import budgets
 from infra_conformance.profile.file import load_profile
 from infra_conformance.profile.schema import Budgets, Profile
+from infra_conformance.profile.schema_errors import model_of
 from infra_conformance.profile.stores import STORES
 
 ROOT = Path(__file__).parents[2]
@@ -49,7 +50,10 @@ def test_every_budget_limit_belongs_to_a_kind_and_every_kind_has_a_control():
     unused = sorted(name for name in constants if f"budgets.{name}," not in source)
     assert not unused, f"budget kinds no control records: {unused}"
     for kind in budgets.KINDS.values():
-        assert all(section in Profile.model_fields for section in kind.needs), kind
+        for key in kind.needs:  # a section, or a key inside one
+            section, _, inner = key.partition(".")
+            assert section in Profile.model_fields, kind
+            assert not inner or inner in model_of(Profile.model_fields[section].annotation).model_fields, kind
 
 
 def test_every_data_store_is_a_profile_section_that_the_suite_reaches():
