@@ -53,6 +53,17 @@ class Run:
         """The run reached no budget verdict: the host was busier than its contention thresholds (exit 3)."""
         return self.returncode == 3 and TOO_BUSY in self.output
 
+    def only_uncertain_budgets_failed(self) -> list[str]:
+        """The failed budgets' messages when every failure of the run is a budget that the Pi emulation's CPU quota
+        froze too often to blame on the stack (``FAIL (uncertain)``); empty otherwise."""
+        budgets = [b for b in (self.summary or {}).get("budgets", []) if not b["passed"]]
+        failed = (self.summary or {}).get("totals", {}).get("failed", 0)
+        if self.returncode != 1 or not budgets or len(budgets) != failed:
+            return []
+        if not all(b["result"] == "FAIL (uncertain)" for b in budgets):
+            return []
+        return [f"{b['name']} {b['measured']:g} {b['unit']}: {b['conditions']['uncertain']}" for b in budgets]
+
 
 @pytest.fixture(scope="session")
 def docker_client():

@@ -48,8 +48,12 @@ def test_dev_compose_profile_adds_a_hardened_admin_ui_on_loopback(run_suite):
 @pytest.mark.slow
 @pytest.mark.timing
 def test_reference_stack_keeps_its_budgets(run_judged):
-    """``pytest -m pi``, alone on the machine: every budget measured, and within its limit."""
+    """``pytest -m pi``, alone on the machine: every budget measured, and within its limit. Skipped, with the
+    suite's reason, when the only failures are budgets that the Pi emulation's CPU quota froze for more than 5 % of
+    their window (``FAIL (uncertain)``): there this host measured its emulation, not the stack (docs/budgets.md)."""
     run = run_judged("-m", "pi")
+    if uncertain := run.only_uncertain_budgets_failed():
+        pytest.skip("this host's Pi emulation, not the stack: " + "; ".join(uncertain))
     assert run.returncode == 0, run.tail(60)
     totals = run.summary["totals"]
     assert totals["failed"] == 0 and totals["not_applicable"] == 0 and totals["passed"] == 6, totals
