@@ -1,19 +1,4 @@
-"""The conformance suite's plugins; its command-line options are the fields of ``fixtures.options.Options``."""
+"""The repository's root: loads the conformance suite's plugins (``fixtures/``, installed as
+``infra_conformance.plugins``) for ``pytest suites`` and ``make test``."""
 
-pytest_plugins = [
-    "fixtures.options",
-    "fixtures.collection",
-    "fixtures.exits",
-    "fixtures.workers",
-    "fixtures.resources",
-    "fixtures.guard",
-    "fixtures.lifecycle",
-    "fixtures.targets",
-    "fixtures.hosts",
-    "fixtures.clients",
-    "fixtures.tenancy",
-    "fixtures.measuring",
-    "fixtures.results",
-    "fixtures.html_report",
-    "fixtures.waivers",
-]
+pytest_plugins = ["infra_conformance.plugins"]

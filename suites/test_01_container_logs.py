@@ -10,7 +10,7 @@ import re
 import docker
 import pytest
 
-from fixtures.clients import current_gateway_url
+from infra_conformance.plugins.clients import current_gateway_url
 
 pytestmark = pytest.mark.last
 TAIL = 5000  # lines per container: what an operator scrolls through

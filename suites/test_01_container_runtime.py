@@ -3,10 +3,10 @@
 
 import pytest
 
-from fixtures.collection import skip_not_applicable
-from fixtures.hosts import inspecting
 from infra_conformance.engine.container_files import read_head
 from infra_conformance.engine.userns import inside_uid
+from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.hosts import inspecting
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 MAX_RESTARTS = 5

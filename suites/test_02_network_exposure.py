@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from fixtures.hosts import inspecting
+from infra_conformance.plugins.hosts import inspecting
 from infra_conformance.probes import reachability
 from infra_conformance.probes.sockets import ephemeral_range, listening_ports
 

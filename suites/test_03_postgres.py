@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from fixtures.collection import skip_not_applicable
+from infra_conformance.plugins.collection import skip_not_applicable
 
 WEAK_TCP_METHODS = ("trust", "password", "md5")
 ROLE_ATTRIBUTES = {"SUPERUSER": "rolsuper", "BYPASSRLS": "rolbypassrls",

@@ -4,8 +4,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fixtures.clients import identifier
-from fixtures.collection import skip_not_applicable
+from infra_conformance.plugins.clients import identifier
+from infra_conformance.plugins.collection import skip_not_applicable
 
 CHANGES = ("UPDATE", "DELETE", "TRUNCATE")
 

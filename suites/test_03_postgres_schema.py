@@ -4,7 +4,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fixtures.clients import identifier
+from infra_conformance.plugins.clients import identifier
 
 TYPE_KINDS = {"b": "a base type", "c": "a composite type", "d": "a domain", "e": "an enum",
               "m": "a multirange", "p": "a pseudo-type", "r": "a range"}

@@ -8,7 +8,7 @@ what the admin role counts. Nothing they write is committed.
 import psycopg
 import pytest
 
-from fixtures.tenancy import count, query, run, scoped
+from infra_conformance.plugins.tenancy import count, query, run, scoped
 
 _FLAGS = "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass"
 COMMANDS = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE"}

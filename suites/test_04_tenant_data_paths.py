@@ -4,7 +4,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fixtures.collection import skip_not_applicable
+from infra_conformance.plugins.collection import skip_not_applicable
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 # Relations with the tenant column, outside system schemas: schema, name, kind, qualified name, and whether the

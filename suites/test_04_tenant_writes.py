@@ -7,8 +7,8 @@ committed.
 import psycopg
 import pytest
 
-from fixtures.clients import identifier
-from fixtures.tenancy import count, query, rejected, run, scoped
+from infra_conformance.plugins.clients import identifier
+from infra_conformance.plugins.tenancy import count, query, rejected, run, scoped
 from infra_conformance.probes import rows
 
 CHANGES = {"UPDATE": "UPDATE {t} SET {c} = {c} WHERE {c} = %s", "DELETE": "DELETE FROM {t} WHERE {c} = %s"}

@@ -9,8 +9,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from fixtures.collection import skip_not_applicable
 from infra_conformance.engine.wait import wait_for
+from infra_conformance.plugins.collection import skip_not_applicable
 
 DANGEROUS = {"FLUSHALL": ["FLUSHALL"], "FLUSHDB": ["FLUSHDB"], "CONFIG": ["CONFIG", "GET", "maxmemory"],
              "DEBUG": ["DEBUG", "SLEEP", "0"], "KEYS": ["KEYS", "*"], "BGSAVE": ["BGSAVE"],

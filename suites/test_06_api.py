@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from fixtures.clients import answered
-from fixtures.collection import skip_not_applicable
-from fixtures.hosts import inspecting
 from infra_conformance.engine.wait import wait_for
+from infra_conformance.plugins.clients import answered
+from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.hosts import inspecting
 
 
 @pytest.mark.control("API-01", severity="high", claims=["N6", "Z10"])

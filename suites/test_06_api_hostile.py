@@ -14,7 +14,7 @@ from urllib.parse import quote
 import jwt
 import pytest
 
-from fixtures.collection import skip_not_applicable
+from infra_conformance.plugins.collection import skip_not_applicable
 from infra_conformance.probes import leaks
 
 PAYLOADS = {

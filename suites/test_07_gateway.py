@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from fixtures.collection import skip_not_applicable
-from fixtures.targets import security_headers
+from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.targets import security_headers
 from infra_conformance.probes import tls
 
 

@@ -4,9 +4,9 @@ import posixpath
 
 import pytest
 
-from fixtures.hosts import inspecting
 from infra_conformance.engine.container_files import FileProblem, read_head, resolve_command
 from infra_conformance.engine.platforms import elf_platform, emulated_program, image_platform, shebang
+from infra_conformance.plugins.hosts import inspecting
 
 # For each process outside the inspector's own mount namespace: pid, executable, its first 20 bytes, argv;
 # a process that ends while it is read is left out (a healthcheck's, typically).

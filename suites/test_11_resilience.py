@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from fixtures.clients import answered, assert_login_works, create_probe_row, current_gateway_url
-from fixtures.collection import skip_not_applicable
 from infra_conformance.engine.wait import WaitTimeout, wait_for
+from infra_conformance.plugins.clients import answered, assert_login_works, create_probe_row, current_gateway_url
+from infra_conformance.plugins.collection import skip_not_applicable
 from infra_conformance.probes import leaks
 from infra_conformance.probes.checksums import differences
 

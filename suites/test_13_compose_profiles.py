@@ -8,11 +8,11 @@ import ipaddress
 import pytest
 import requests
 
-from fixtures.clients import answered, current_gateway_url
-from fixtures.collection import skip_not_applicable
-from fixtures.guard import NOT_OURS, is_foreign
 from infra_conformance.engine import daemon
 from infra_conformance.engine.wait import wait_for
+from infra_conformance.plugins.clients import answered, current_gateway_url
+from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.guard import NOT_OURS, is_foreign
 from infra_conformance.profile.schema import Profile
 
 

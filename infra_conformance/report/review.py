@@ -11,7 +11,7 @@ from itertools import groupby
 from infra_conformance.controls.areas import judges_budgets, prefix, title
 from infra_conformance.controls.metadata import SEVERITIES
 from infra_conformance.engine.platforms import describe as platforms_line
-from infra_conformance.measure.budgets import describe
+from infra_conformance.measure.budgets import API_P95, LOAD_MEMORY, STARTUP, describe
 from infra_conformance.report.markdown import compose_profiles_line, not_run, waiver_rows
 from infra_conformance.report.summary import OUTCOMES
 
@@ -171,6 +171,31 @@ def _measured(control: dict) -> str:
     """
     return "; ".join(f"{name}: {', '.join(map(str, value)) or 'none' if isinstance(value, list) else value}"
                      for name, value in (control.get("measured") or {}).items())
+
+
+def plots_for(summary: dict) -> list[str]:
+    """Start-up, and memory, latency and CPU over the load run, where the run measured them."""
+    if not summary["budgets"] and not summary.get("load"):
+        return []  # nothing to draw: spare the import of matplotlib (0.7 s of CPU)
+    from infra_conformance.report import plots
+
+    drawn, limits = [], {b["name"]: b["limit"] for b in summary["budgets"]}
+    if summary["stack"].get("startup_s") and STARTUP.name in limits:
+        drawn.append(plots.startup_waterfall(summary["stack"]["startup_s"], limits[STARTUP.name]))
+    load = summary.get("load") or {}
+    if load.get("memory_mib"):
+        drawn.append(plots.series_plot("Memory per service under load", "MiB", load["memory_mib"],
+                                       limits.get(LOAD_MEMORY.name), "budget (all services)"))
+    if load.get("latency"):
+        rows = load["latency"]
+        drawn.append(plots.series_plot("Latency under load", "ms", {
+            "p50": [[r[0], r[3]] for r in rows], "p95": [[r[0], r[4]] for r in rows],
+            "p99": [[r[0], r[5]] for r in rows]}, limits.get(API_P95.name), "p95 budget"))
+        drawn.append(plots.series_plot("Throughput under load", "requests/s",
+                                       {"requests/s": [[r[0], r[2]] for r in rows]}))
+    if load.get("cpu_host_cores"):
+        drawn.append(plots.series_plot("CPU per service under load", "host cores", load["cpu_host_cores"]))
+    return drawn
 
 
 def page(summary: dict, versions: dict, plots: list[str], logs: dict, delta: dict | None,

@@ -62,7 +62,8 @@ def test_only_a_reason_that_names_the_profile_key_is_not_applicable():
 
 def test_summary_json_matches_its_schema():
     summary = Summary(_cases("passed", "failed", "waived", "not_applicable", "not_checked", None),
-                      {"name": "s", "arch": "x86_64", "pi_emulation": False}, {"engine": "20.10"},
+                      {"name": "s", "arch": "x86_64", "pi_emulation": False},
+                      {"engine": "20.10", "suite": "0.1.0", "stack_revision": "4f2a9c1"},
                       [{"name": "API p95", "measured": 42.0, "limit": 200.0, "unit": "ms", "passed": True,
                         "result": "pass"}])
     summary.compose_profiles = {"booted": None, "proven": ["prod"], "not_proven": {"dev": ["admin"]}}

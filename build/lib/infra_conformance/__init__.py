@@ -1,0 +1,1 @@
+"""The conformance suite's library: profile, compose command lines, engine, load, emulation; no pytest."""

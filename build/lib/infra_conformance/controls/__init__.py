@@ -1,0 +1,1 @@
+"""The controls' metadata, areas, mutants, and the documents generated from them."""

@@ -1,0 +1,1 @@
+"""The Docker engine and compose: projects, their files, containers, platforms and cleanup."""

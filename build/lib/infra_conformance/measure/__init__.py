@@ -1,0 +1,1 @@
+"""Measurement: budgets, contention, Pi emulation, the load run and repeated runs."""

@@ -1,0 +1,225 @@
+"""Container isolation from the host: processes, confinement, host files and devices (CIS Docker Benchmark 5)."""
+
+import posixpath
+
+import pytest
+
+from infra_conformance.engine import daemon
+from infra_conformance.profile.scaffold import kind_of
+
+SENSITIVE_HOST_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/root", "/home", "/run",
+                       "/var/run", "/var/lib/docker", "/var/lib/containerd")
+# Below these even a read-only mount is sensitive: runtime sockets, credentials and kernel interfaces.
+READ_SENSITIVE = ("/run", "/var/run", "/proc", "/sys", "/root", "/home", "/var/lib/docker", "/var/lib/containerd")
+INERT_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+REMOTE_SHELLS = {"sshd", "dropbear", "telnetd"}
+
+
+def _options(container) -> dict[str, str]:
+    """``security_opt`` as name -> value (``seccomp:unconfined`` and ``seccomp=unconfined`` alike)."""
+    found = {}
+    for item in container.attrs["HostConfig"]["SecurityOpt"] or []:
+        name, _, value = item.replace("=", ":", 1).partition(":")
+        found[name] = value
+    return found
+
+
+def _below(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + "/")
+
+
+@pytest.mark.control("CTR-13", severity="high", claims=["Z7", "P6"])
+def test_pids_limit(container, service):
+    """The container has a PIDs limit.
+
+    Rationale: without one, a fork bomb or a thread leak in one container exhausts the
+    host's process table, and every other service, and the host's sshd, can no longer
+    start a process.
+
+    Fix: Set `pids_limit: 128` (or `deploy.resources.limits.pids`), above what the
+    service needs at peak.
+
+    References: CIS Docker Benchmark v1.6.0 5.29; https://docs.docker.com/reference/compose-file/services/#pids_limit
+    """
+    limit = container.attrs["HostConfig"].get("PidsLimit") or 0
+    assert limit > 0, f"{service}: expected a PIDs limit, found {'none' if limit == 0 else limit}"
+
+
+@pytest.mark.control("CTR-14", severity="high", claims=["Z6", "P5"])
+def test_confinement_not_disabled(container, service, engine_security):
+    """seccomp, AppArmor and SELinux are not disabled, and the host's AppArmor profile is applied.
+
+    Rationale: the default seccomp profile blocks about 50 system calls that escape
+    exploits rely on, and AppArmor or SELinux confine what a process may touch even as
+    root. `unconfined` turns that off for a whole container. Whether AppArmor or
+    SELinux exists is the host's choice; where it does, each container must run
+    under a profile.
+
+    Fix: Remove `seccomp:unconfined`, `apparmor:unconfined` and `label:disable` from
+    `security_opt`; keep Docker's default profiles or name a custom one.
+
+    References: CIS Docker Benchmark v1.6.0 5.2, 5.3 and 5.22; https://docs.docker.com/engine/security/seccomp/
+    """
+    options = _options(container)
+    found = [f"{name}:{options[name]}" for name in ("seccomp", "apparmor") if options.get(name) == "unconfined"]
+    found += ["label:disable"] if options.get("label") == "disable" else []
+    profile = container.attrs.get("AppArmorProfile") or ""
+    if "apparmor" in engine_security and profile in ("", "unconfined"):
+        found.append(f"AppArmor profile '{profile or 'none'}' on a host with AppArmor")
+    assert not found, f"{service}: expected seccomp, AppArmor and SELinux confinement, found {', '.join(found)}"
+
+
+@pytest.mark.control("CTR-15", severity="critical", claims=["Z6", "P5"])
+def test_no_sensitive_host_directories(container, service):
+    """No sensitive host directory is mounted, and no mount propagates to the host.
+
+    Rationale: a container that can write to the host's /etc, /usr or /boot owns the
+    host; one that can read them learns its users and keys. Below /run, /var/run and
+    /var/lib/docker even a read-only mount hands over a runtime socket, and /root or
+    /home hold credentials. A `shared` mount lets mounts made inside the container
+    appear on the host.
+
+    Fix: Mount only the data folders the service needs, from a named volume or a
+    dedicated host folder; remove `bind.propagation: shared`/`rshared`.
+
+    References: CIS Docker Benchmark v1.6.0 5.6, 5.20 and 5.32; https://docs.docker.com/engine/storage/bind-mounts/
+    """
+    found = []
+    for mount in container.attrs["Mounts"]:
+        source = posixpath.normpath(mount.get("Source") or "")
+        if mount["Type"] == "bind" and source not in INERT_DEVICES:
+            exact = source in SENSITIVE_HOST_DIRS
+            written = mount.get("RW") and any(_below(source, d) for d in SENSITIVE_HOST_DIRS if d != "/")
+            read = any(_below(source, d) for d in READ_SENSITIVE)
+            if exact or written or read:
+                found.append(f"host {source} at {mount['Destination']} ({'rw' if mount.get('RW') else 'ro'})")
+        if "shared" in (mount.get("Propagation") or ""):
+            found.append(f"{mount['Destination']} with {mount['Propagation']} propagation")
+    assert not found, (f"{service}: expected no sensitive host folder and no shared propagation, "
+                       f"found {'; '.join(found)}")
+
+
+@pytest.mark.control("CTR-16", severity="high", claims=["Z6", "P5"])
+def test_no_host_devices_or_cgroup_parent(container, service):
+    """No host device is passed in, and the container stays in the engine's cgroup tree.
+
+    Rationale: a host device (a disk, `/dev/mem`, a GPIO chip) gives the container
+    direct access to hardware below every other control. A custom `cgroup_parent`
+    moves the container out of the limits the engine manages.
+
+    Fix: Remove `devices:` and `device_cgroup_rules:` (on a Pi, give GPIO access to one
+    dedicated service, never to the API); remove `cgroup_parent:`.
+
+    References: CIS Docker Benchmark v1.6.0 5.18 and 5.25; https://docs.docker.com/reference/compose-file/services/#devices
+    """
+    host = container.attrs["HostConfig"]
+    found = [f"device {d['PathOnHost']} at {d['PathInContainer']}" for d in host.get("Devices") or []]
+    found += [f"device rule {rule}" for rule in host.get("DeviceCgroupRules") or []]
+    found += [f"cgroup parent {host['CgroupParent']}"] if host.get("CgroupParent") else []
+    assert not found, f"{service}: expected no host devices and the engine's cgroup tree, found {', '.join(found)}"
+
+
+@pytest.mark.control("CTR-17", severity="high", claims=["Z6", "P5"])
+def test_no_remote_shell_daemon(container, service):
+    """No SSH (or other remote shell) daemon runs in the container.
+
+    Rationale: an sshd inside a container is a second way in, with its own keys and
+    patches to manage; `docker exec` already reaches the container for those who may.
+
+    Fix: Remove the SSH server from the image and its start from the entrypoint; use
+    `docker exec` for maintenance.
+
+    References: CIS Docker Benchmark v1.6.0 5.7; https://docs.docker.com/reference/cli/docker/container/exec/
+    """
+    if container.status != "running":  # judged on its configuration: what it would start
+        command = [*(container.attrs["Config"].get("Entrypoint") or []), *(container.attrs["Config"].get("Cmd") or [])]
+        found = [f"{word} in its command (not running: judged on its configuration)" for word in command
+                 if posixpath.basename(word) in REMOTE_SHELLS]
+        assert not found, f"{service}: expected no remote shell daemon, found {', '.join(found)}"
+        return
+    top = container.top(ps_args="-o pid,comm,args")
+    found = [f"{comm} (pid {pid})" for pid, comm, args in top["Processes"]
+             if comm in REMOTE_SHELLS or posixpath.basename(args.split(" ", 1)[0].rstrip(":")) in REMOTE_SHELLS]
+    assert not found, f"{service}: expected no remote shell daemon, found {', '.join(found)}"
+
+
+@pytest.mark.control("CTR-18", severity="high", claims=["Z6", "P5"])
+def test_only_profile_services_run(stack):
+    """The project runs only the services that the profile lists, and its compose files, in every compose profile,
+    define no other.
+
+    Rationale: every container control runs once for each service in the profile. A
+    service that the profile does not list (a debug sidecar, a forgotten admin tool, a
+    one-off job behind a compose profile that is rarely used) is checked by none of
+    them, so it would pass unseen.
+
+    Fix: Remove the service from the compose files, or list it in the profile's
+    `[services]` with its user and ports, so that every control checks it.
+
+    References: https://docs.docker.com/reference/compose-file/services/; CIS Docker Benchmark v1.6.0 5.9
+    """
+    running = {daemon.service_of(c) for c in stack.containers(all=False)}
+    assert running, f"project {stack.project}: no running container to check"
+    unlisted = sorted(running - set(stack.profile.services))
+    assert not unlisted, f"expected only the profile's services, found unlisted: {', '.join(unlisted)}"
+    defined = set(stack.config["services"]) - set(stack.access.values())  # the suite's forwarders are its own
+    unlisted = sorted(defined - set(stack.profile.every_service))
+    assert not unlisted, (f"expected the compose files to define only the profile's services, found unlisted: "
+                          f"{', '.join(unlisted)} (in any compose profile)")
+
+
+SECTIONS = {"postgres": "[postgres]", "redis": "[redis]", "nginx": "[api] with its gateway_service"}
+
+
+@pytest.mark.control("CTR-22", severity="high", claims=["Z6", "P5"])
+def test_every_data_service_is_described(stack):
+    """A service that runs PostgreSQL, Redis or nginx is the one its kind's profile section describes, or ephemeral.
+
+    Rationale: the PostgreSQL, Redis and gateway controls check the service their
+    section names, and nothing else. A profile written by hand for a stack with a Redis
+    server but no `[redis]` section runs no Redis control at all and says nothing; a
+    second Redis beside the described one is never looked at either. Either way the
+    server's users, persistence and dangerous commands go unchecked, and the run can pass.
+
+    Fix: Add the section the message names (`conformance init` writes it, commented, with
+    TODOs for the users and secrets only you can name); for a second server of a kind, mark
+    a throwaway one `ephemeral = true`, or waive the finding with its reason.
+
+    References: docs/profile.md; docs/adopt.md
+    """
+    sections = {"postgres": stack.profile.postgres, "redis": stack.profile.redis, "nginx": stack.profile.api}
+    described = {"postgres": getattr(sections["postgres"], "service", None),
+                 "redis": getattr(sections["redis"], "service", None),
+                 "nginx": getattr(sections["nginx"], "gateway_service", None)}
+    found = []
+    for container in stack.containers(all=False):
+        service = daemon.service_of(container)
+        processes = [args for _, args in container.top(ps_args="-o pid,args")["Processes"]]
+        kind = kind_of({"image": container.attrs["Config"]["Image"], "command": processes})
+        declared = stack.profile.every_service.get(service)
+        if not kind or service == described[kind] or (declared and declared.ephemeral):
+            continue
+        found.append(f"{service} looks like {kind}, but " + (
+            f"the profile has no {SECTIONS[kind]}" if sections[kind] is None
+            else f"{SECTIONS[kind].split(' ')[0]} describes {described[kind]}") + f", so no {kind} control checks it")
+    assert not found, "; ".join(sorted(found))
+
+
+@pytest.mark.control("CTR-19", severity="medium", claims=["Z12", "L7"])
+def test_logs_kept_and_rotated(container, service):
+    """The container's logs are kept, and a json-file log is rotated.
+
+    Rationale: with the `none` driver nothing is left to investigate an incident with.
+    With Docker's default `json-file` and no `max-size`, one chatty service fills a
+    Pi's SD card until every service stops.
+
+    Fix: Set `logging: {driver: json-file, options: {max-size: "10m", max-file: "3"}}`,
+    or use the `local` driver, which rotates by default.
+
+    References: https://docs.docker.com/engine/logging/drivers/json-file/; https://docs.docker.com/engine/logging/configure/
+    """
+    config = container.attrs["HostConfig"]["LogConfig"]
+    driver, options = config.get("Type") or "json-file", config.get("Config") or {}
+    assert driver != "none", f"{service}: expected a logging driver that keeps logs, found none"
+    assert driver != "json-file" or options.get("max-size"), (
+        f"{service}: expected json-file logs with max-size, found no rotation")

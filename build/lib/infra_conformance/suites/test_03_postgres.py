@@ -1,0 +1,246 @@
+"""PostgreSQL: version, extensions, authentication, TLS, roles and privileges."""
+
+import psycopg
+import pytest
+
+from infra_conformance.plugins.collection import skip_not_applicable
+
+WEAK_TCP_METHODS = ("trust", "password", "md5")
+ROLE_ATTRIBUTES = {"SUPERUSER": "rolsuper", "BYPASSRLS": "rolbypassrls",
+                   "CREATEROLE": "rolcreaterole", "CREATEDB": "rolcreatedb"}
+SYSTEM_SCHEMAS = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+
+
+@pytest.mark.control("PG-01", severity="medium", claims=["P1", "L1", "N4"])
+def test_required_extension_installed(stack, pg_admin, extension):
+    """The extensions the profile requires are installed in the application database.
+
+    Rationale: schema, search and auditing code call these extensions (UUID keys,
+    bcrypt hashes, trigram search, query statistics). A missing one fails at run time,
+    often on the first request that needs it, rather than at deploy time.
+
+    Fix: `CREATE EXTENSION IF NOT EXISTS <name>;` in an init script, with
+    `shared_preload_libraries` where the extension needs it.
+
+    References: https://www.postgresql.org/docs/15/sql-createextension.html
+    """
+    database = stack.profile.postgres.database
+    row = pg_admin.execute("SELECT extversion FROM pg_extension WHERE extname = %s",
+                           (extension,)).fetchone()
+    assert row, f"extension {extension}: expected installed in database {database}, found missing"
+
+
+@pytest.mark.control("PG-02", severity="medium", claims=["N1"])
+def test_server_version(stack, pg_admin):
+    """The server's major version is at least the profile's.
+
+    Rationale: the schema and the extensions are written for a version; an older
+    server, from a stale image or a distribution default, lacks features and
+    security fixes the stack relies on.
+
+    Fix: Build from a newer PostgreSQL major version, e.g. `postgresql-16`.
+
+    References: https://www.postgresql.org/docs/15/upgrading.html
+    """
+    expected = stack.profile.postgres.min_version
+    version, number = pg_admin.execute(
+        "SELECT current_setting('server_version'), current_setting('server_version_num')::int").fetchone()
+    assert number // 10000 >= expected, f"server: expected PostgreSQL {expected} or later, found {version}"
+
+
+@pytest.mark.control("PG-03", severity="low", claims=["P1", "L1"])
+def test_pg_stat_statements_preloaded(stack, pg_admin):
+    """pg_stat_statements is preloaded and can be queried.
+
+    Rationale: the extension can be created without being loaded, and then every
+    query of its view fails; the statistics that slow-query work depends on are
+    only collected when the library is in shared_preload_libraries.
+
+    Fix: `shared_preload_libraries = 'pg_stat_statements'` in postgresql.conf and
+    `CREATE EXTENSION pg_stat_statements;`.
+
+    References: https://www.postgresql.org/docs/15/pgstatstatements.html
+    """
+    if "pg_stat_statements" not in stack.profile.postgres.extensions:
+        skip_not_applicable("postgres.extensions", "the profile does not require pg_stat_statements")
+    preloaded = pg_admin.execute("SELECT current_setting('shared_preload_libraries')").fetchone()[0]
+    assert "pg_stat_statements" in [name.strip() for name in preloaded.split(",")], (
+        f"shared_preload_libraries: expected pg_stat_statements, found '{preloaded}'")
+    try:
+        pg_admin.execute("SELECT count(*) FROM pg_stat_statements").fetchone()
+    except psycopg.Error as error:
+        pytest.fail(f"pg_stat_statements: expected a readable view, found {type(error).__name__}: {error}")
+
+
+@pytest.mark.control("PG-04", severity="high", claims=["P1", "Z1"])
+def test_password_encryption_scram(pg_admin):
+    """password_encryption is scram-sha-256.
+
+    Rationale: with md5, every password set from now on is stored as an MD5 of
+    password and user name: fast to crack, and enough by itself to log in with md5
+    authentication, so a leaked catalogue or backup is a leaked password. A SCRAM
+    verifier is neither.
+
+    Fix: `password_encryption = scram-sha-256` in postgresql.conf, then reset each
+    password.
+
+    References: https://www.postgresql.org/docs/15/auth-password.html
+    """
+    setting = pg_admin.execute("SELECT current_setting('password_encryption')").fetchone()[0]
+    assert setting == "scram-sha-256", f"password_encryption: expected scram-sha-256, found {setting}"
+
+
+@pytest.mark.control("PG-05", severity="critical", claims=["Z1", "P1"])
+def test_pg_hba_no_weak_tcp_methods(pg_admin):
+    """pg_hba has no trust, password or md5 line for TCP connections.
+
+    Rationale: trust lets anyone who reaches the port in as any role; password sends
+    the password in clear; md5 makes the stored hash as good as the password. The
+    rules are read from pg_hba_file_rules, the file the server actually loaded.
+
+    Fix: Use `hostssl all all 0.0.0.0/0 scram-sha-256` in pg_hba.conf; no `trust`,
+    `password` or `md5`.
+
+    References: https://www.postgresql.org/docs/15/auth-pg-hba-conf.html
+    """
+    rows = pg_admin.execute(
+        "SELECT line_number, type, database, user_name, address, auth_method FROM pg_hba_file_rules "
+        "WHERE type LIKE 'host%%' AND auth_method = ANY(%s) ORDER BY line_number", (list(WEAK_TCP_METHODS),)).fetchall()
+    found = [f"line {line}: {kind} {','.join(dbs)} {','.join(users)} {address or ''} {method}"
+             for line, kind, dbs, users, address, method in rows]
+    assert not found, f"pg_hba: expected no {', '.join(WEAK_TCP_METHODS)} for TCP, found {'; '.join(found)}"
+
+
+@pytest.mark.control("PG-06", severity="high", claims=["Z1"])
+def test_tls_connection(stack, pg_app_params):
+    """TLS is on: a client that requires TLS connects and its session is encrypted.
+
+    Rationale: credentials and tenant data cross the network between the API and the
+    database; without TLS, anything on that network reads them. The reference stack
+    makes a key and a self-signed certificate at each start, so none is in an image.
+
+    Fix: `ssl = on` with `ssl_cert_file` and `ssl_key_file` in postgresql.conf.
+
+    References: https://www.postgresql.org/docs/15/ssl-tcp.html
+    """
+    if not stack.profile.postgres.tls:
+        skip_not_applicable("postgres.tls", "the profile does not require TLS")
+    try:
+        with psycopg.connect(**pg_app_params, sslmode="require") as conn:
+            ssl, version = conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+    except psycopg.OperationalError as error:
+        pytest.fail(f"role {pg_app_params['user']}: expected a connection with sslmode=require, found "
+                    f"{str(error).strip().splitlines()[-1]}")
+    assert ssl, f"role {pg_app_params['user']}: expected an encrypted session, found ssl false"
+
+
+@pytest.mark.control("PG-07", severity="high", claims=["Z1"])
+def test_plaintext_tcp_rejected(stack, pg_app_params):
+    """A TCP connection without TLS is rejected.
+
+    Rationale: TLS that clients may skip protects nothing: a client library that
+    falls back, or a downgrade by someone on the path, sends the session in clear.
+    Only hostssl lines must match TCP connections.
+
+    Fix: Use `hostssl` instead of `host` lines in pg_hba.conf, and `hostnossl all all
+    0.0.0.0/0 reject`.
+
+    References: https://www.postgresql.org/docs/15/auth-pg-hba-conf.html
+    """
+    if not stack.profile.postgres.tls:
+        skip_not_applicable("postgres.tls", "the profile does not require TLS")
+    try:
+        psycopg.connect(**pg_app_params, sslmode="disable").close()
+    except psycopg.OperationalError:
+        return
+    pytest.fail(f"role {pg_app_params['user']}: expected a connection without TLS rejected, found it accepted")
+
+
+@pytest.mark.control("PG-08", severity="critical", claims=["P1", "Z1"])
+@pytest.mark.parametrize("attribute", list(ROLE_ATTRIBUTES))
+def test_app_role_attribute(stack, pg_admin, attribute):
+    """The app role lacks SUPERUSER, BYPASSRLS, CREATEROLE and CREATEDB, itself and through its roles.
+
+    Rationale: a superuser or BYPASSRLS role ignores every row-level security policy;
+    CREATEROLE and CREATEDB let a compromised app mint roles or databases. A role the
+    app is a member of counts too, because the app can SET ROLE to it.
+
+    Fix: `ALTER ROLE app NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;` and `REVOKE`
+    memberships of privileged roles.
+
+    References: https://www.postgresql.org/docs/15/role-attributes.html; https://owasp.org/Top10/A01_2021-Broken_Access_Control/
+    """
+    app = stack.profile.postgres.app_user
+    holders = [name for (name,) in pg_admin.execute(
+        f"SELECT rolname FROM pg_roles WHERE {ROLE_ATTRIBUTES[attribute]} AND pg_has_role(%s, oid, 'MEMBER')",
+        (app,)).fetchall()]
+    assert not holders, f"role {app}: expected NO{attribute}, found {attribute} on {', '.join(holders)}"
+
+
+@pytest.mark.control("PG-09", severity="high", claims=["P1", "Z1"])
+def test_app_role_owns_no_tenant_table(stack, pg_admin, tenant_table):
+    """The app role owns none of the tenant tables, itself or through its roles.
+
+    Rationale: the owner can disable or un-force row-level security and drop the
+    policies, so an app connected as the owner is one statement away from reading
+    every tenant's rows.
+
+    Fix: `ALTER TABLE <table> OWNER TO <owner role>;` so the app role is never the owner
+    (owners bypass RLS).
+
+    References: https://www.postgresql.org/docs/15/ddl-rowsecurity.html
+    """
+    app = stack.profile.postgres.app_user
+    try:
+        owner, owned = pg_admin.execute("SELECT relowner::regrole::text, pg_has_role(%s, relowner, 'MEMBER') "
+                                        "FROM pg_class WHERE oid = %s::regclass", (app, tenant_table)).fetchone()
+    except psycopg.errors.UndefinedTable:
+        pytest.fail(f"table {tenant_table}: expected to exist, found no such table")
+    assert not owned, f"table {tenant_table}: expected an owner that role {app} cannot act as, found {owner}"
+
+
+@pytest.mark.control("PG-10", severity="medium", claims=["P1"])
+def test_app_role_only_profile_grants(stack, pg_admin):
+    """The app role holds only the table privileges the profile lists, on every table.
+
+    Rationale: TRUNCATE ignores row-level security, TRIGGER and REFERENCES let the app
+    attach code or locks to tables it only needs to read and write; least privilege
+    limits what a compromised API can do.
+
+    Fix: `REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM app;`
+    and grant only the profile's privileges.
+
+    References: https://www.postgresql.org/docs/15/sql-grant.html
+    """
+    pg = stack.profile.postgres
+    if pg.app_grants is None:
+        skip_not_applicable("postgres.app_grants", "the profile lists no app_grants")
+    rows = pg_admin.execute(
+        "SELECT n.nspname || '.' || c.relname, p.name FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "CROSS JOIN unnest(%s::text[]) AS p(name) "
+        f"WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {SYSTEM_SCHEMAS} "
+        "AND p.name <> ALL(%s::text[]) AND has_table_privilege(%s, c.oid, p.name) ORDER BY 1, 2",
+        (["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"],
+         list(pg.app_grants), pg.app_user)).fetchall()
+    found = [f"{privilege} on {table}" for table, privilege in rows]
+    assert not found, (f"role {pg.app_user}: expected at most {', '.join(pg.app_grants) or 'nothing'} on any table, "
+                       f"found {', '.join(found)}")
+
+
+@pytest.mark.control("PG-11", severity="high", claims=["P1"])
+def test_public_cannot_create_in_schemas(pg_admin):
+    """PUBLIC has no CREATE on any schema of the database.
+
+    Rationale: with CREATE for PUBLIC, any role can plant a function or operator
+    named like one the application calls, and code running with search_path
+    resolution picks it up (CVE-2018-1058).
+
+    Fix: `REVOKE CREATE ON SCHEMA public FROM PUBLIC;` for every schema.
+
+    References: https://www.postgresql.org/docs/15/ddl-schemas.html#DDL-SCHEMAS-PATTERNS
+    """
+    schemas = [name for (name,) in pg_admin.execute(
+        "SELECT n.nspname FROM pg_namespace n, aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a "
+        f"WHERE a.grantee = 0 AND a.privilege_type = 'CREATE' AND {SYSTEM_SCHEMAS} ORDER BY 1").fetchall()]
+    assert not schemas, f"schemas: expected no CREATE for PUBLIC, found it on {', '.join(schemas)}"
