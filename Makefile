@@ -6,7 +6,7 @@ REPORTS ?= reports
 STACK_DIR ?= compose
 PYTEST_ARGS ?=
 
-.PHONY: conformance pi arm64 stability test test-arm64 unit lint setup clean
+.PHONY: conformance pi arm64 stability scale test test-arm64 unit lint setup clean
 
 conformance: setup ## Boot the stack, run every control, write reports/
 	$(PYTEST) suites --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
@@ -28,6 +28,9 @@ stability: setup ## Five quiet runs (at most ten), then three beside a sysbench 
 	$(PY) -m infra_conformance.measure.stability --runs 5 --reports-dir $(REPORTS)/stability -- $(PYTEST_ARGS) || status=1; \
 	$(PY) -m infra_conformance.measure.stability --runs 3 --background-load --reports-dir $(REPORTS)/stability-loaded \
 	  -- $(PYTEST_ARGS) || status=1; exit $$status
+
+scale: setup ## The suite's own cost per service: generated stacks of 5, 20 and 50 idle services (docs/scale.md)
+	$(PY) -m infra_conformance.measure.scale --services 5,20,50 --reports-dir $(REPORTS)/scale
 
 # Five at a time where no budget is judged (on two cores: boots wait on the engine and on healthchecks as
 # much as on the CPU; with four, both cores were 1.70 busy on average, with five 1.82, and this phase took

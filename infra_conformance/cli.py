@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from infra_conformance.engine.compose import Compose, ComposeError
-from infra_conformance.errors import Problem, UsageProblem, printable
+from infra_conformance.errors import EnvironmentProblem, Problem, UsageProblem, printable
 from infra_conformance.profile.file import PROFILE_NAME, load_profile
 from infra_conformance.profile.scaffold import render
 from infra_conformance.report import review
@@ -71,6 +71,9 @@ def init(stack_dir: Path, force: bool) -> str:
             config = base.in_every_profile().config()
         except ComposeError as error:
             raise UsageProblem(f"`docker compose config` failed in {stack_dir}: {printable(str(error), 200)}") from None
+        except OSError as error:
+            raise EnvironmentProblem(f"cannot run docker compose ({printable(str(error), 120)}); install Docker "
+                                     "with the compose plugin") from None
     named = yaml.safe_load((stack_dir / files[0]).read_text()) or {}
     text = render(str(named.get("name") or stack_dir.name), config, files, _images(config))
     with tempfile.TemporaryDirectory() as scratch:  # validated beside the stack's files before it is written
@@ -90,8 +93,11 @@ def _images(config: dict) -> dict[str, dict]:
     for name, service in (config.get("services") or {}).items():
         if not service.get("image"):
             continue
-        done = subprocess.run(["docker", "image", "inspect", "--format", "{{json .Config}}", service["image"]],
-                              capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(["docker", "image", "inspect", "--format", "{{json .Config}}", service["image"]],
+                                  capture_output=True, text=True, check=False)
+        except OSError:  # no docker CLI: the profile is written from the compose files alone
+            return found
         if done.returncode == 0:
             found[name] = json.loads(done.stdout) or {}
     return found
