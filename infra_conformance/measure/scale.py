@@ -39,7 +39,7 @@ SERVICE = """  s{n}:
     mem_limit: 16m
     cpus: 0.1
     pids_limit: 8
-    healthcheck: {{test: ["CMD", "true"], interval: 2s, timeout: 2s, retries: 3}}
+    healthcheck: {{test: ["CMD", "true"], interval: 10s, timeout: 2s, retries: 3}}
 """
 
 
