@@ -7,12 +7,14 @@
   copy, offline), and its ``run:`` steps are checked as shell.
 - Shell passes ``bash -n``, and every ``pytest``, ``make`` and ``tox`` command names only options, targets,
   variables and environments that exist.
+- JSON must parse; a ``summary.json`` (one with ``schema_version``) must match ``docs/summary.schema.json``.
 """
 
 from __future__ import annotations
 
 import configparser
 import functools
+import json
 import re
 import shlex
 import subprocess
@@ -22,6 +24,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -34,7 +37,8 @@ ROOT = Path(__file__).parents[2]
 REFERENCE = ROOT / "compose"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "tests").glob("*/README.md"))]
 FENCE = re.compile(r"^( *)(```+)(\w*)[^\n]*\n(.*?)^ *\2[ \t]*$", re.MULTILINE | re.DOTALL)
-LANGUAGES = {"toml": "toml", "yaml": "yaml", "yml": "yaml", "sh": "sh", "bash": "sh", "shell": "sh"}
+LANGUAGES = {"toml": "toml", "yaml": "yaml", "yml": "yaml", "sh": "sh", "bash": "sh", "shell": "sh", "json": "json"}
+SUMMARY_SCHEMA = ROOT / "docs" / "summary.schema.json"
 PROFILE_KEYS = set(Profile.model_fields) - set(SET_BY_SUITE)
 SEPARATORS = {"|", "||", "&&", ";", "&", "(", ")"}
 BIN = Path(sys.executable).parent
@@ -165,7 +169,16 @@ def pytest_options() -> set[str]:
     return {option for column in columns for option in re.findall(r"(?<![\w-])--?\w[\w-]*", column)}
 
 
-CHECKS = {"toml": check_toml, "yaml": check_yaml, "sh": check_sh}
+def check_json(text: str, where: str, scratch: Path) -> None:
+    data = json.loads(text)
+    if isinstance(data, dict) and "schema_version" in data:
+        try:
+            jsonschema.validate(data, json.loads(SUMMARY_SCHEMA.read_text()))
+        except jsonschema.ValidationError as error:
+            raise AssertionError(f"{where}: not a summary.json of docs/summary.schema.json: {error.message}") from None
+
+
+CHECKS = {"toml": check_toml, "yaml": check_yaml, "sh": check_sh, "json": check_json}
 EXAMPLES = examples()
 
 
@@ -194,6 +207,8 @@ def test_the_docs_have_examples_of_each_language():
     ("sh", "make conformance PYTEST_ARGS=\"--keep-stack --kep-images\"\n", "no option --kep-images"),
     ("sh", "make conformance STACKDIR=x && make nosuch\n", "no variable STACKDIR in the Makefile"),
     ("sh", "tox -e lint,nosuch\n", "no environment nosuch in tox.ini"),
+    ("json", "{\"a\": }", "Expecting value"),
+    ("json", "{\"schema_version\": 2}", "'verdict' is a required property"),
 ])
 def test_a_broken_example_fails(language, text, said, tmp_path):
     with pytest.raises(Exception) as error:
