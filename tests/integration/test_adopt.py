@@ -35,8 +35,10 @@ def installed(tmp_path_factory):
     """``conformance`` from a wheel of this checkout, in a fresh virtual environment outside it."""
     place = tmp_path_factory.mktemp("adopt")
     started = time.monotonic()
-    built = _sh([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                 place / "dist", ROOT])
+    source = place / "source"  # a copy: setuptools writes build/ into the tree it builds, never into this checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", ".tox", "reports", "build",
+                                                                 "*.egg-info", "__pycache__"))
+    built = _sh([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", place / "dist", source])
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((place / "dist").glob("infra_conformance-*.whl"))
     made = _sh([sys.executable, "-m", "venv", place / "venv"])

@@ -1,1 +1,0 @@
-"""The conformance suite's library: profile, compose command lines, engine, load, emulation; no pytest."""

@@ -1,1 +1,0 @@
-"""The controls' metadata, areas, mutants, and the documents generated from them."""

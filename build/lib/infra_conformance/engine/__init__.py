@@ -1,1 +1,0 @@
-"""The Docker engine and compose: projects, their files, containers, platforms and cleanup."""

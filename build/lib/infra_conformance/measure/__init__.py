@@ -1,1 +1,0 @@
-"""Measurement: budgets, contention, Pi emulation, the load run and repeated runs."""

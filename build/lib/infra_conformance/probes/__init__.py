@@ -1,1 +1,0 @@
-"""Probes of a running stack: logins, backups, TLS, sockets, leaks and tenant rows."""

@@ -1,1 +1,0 @@
-"""The stack profile: its schema, the file it is read from, and the rules across its values."""
