@@ -20,7 +20,7 @@ import yaml
 from infra_conformance.engine.compose import Compose, ComposeError
 from infra_conformance.errors import EnvironmentProblem, Problem, UsageProblem, printable
 from infra_conformance.profile.file import PROFILE_NAME, load_profile
-from infra_conformance.profile.scaffold import render
+from infra_conformance.profile.scaffold import SECRETS_MARK, render
 from infra_conformance.report import review
 from infra_conformance.report.markdown import markdown
 
@@ -38,7 +38,8 @@ def suites() -> Path:
 def run(stack_dir: Path, reports_dir: Path, pytest_args: list[str]) -> int:
     """The suite on ``stack_dir`` through pytest, isolated from any pytest configuration around it. The plugins are
     loaded by the entry point (``--stack-dir``), after pytest-docker's, whose fixtures they replace."""
-    argv = [sys.executable, "-m", "pytest", str(suites()), "-c", str(suites() / "conformance.ini"),
+    controls = suites()
+    argv = [sys.executable, "-m", "pytest", str(controls), "-c", str(controls / "conformance.ini"),
             "--stack-dir", str(stack_dir), "--reports-dir", str(reports_dir), *pytest_args]
     return subprocess.run(argv, check=False).returncode
 
@@ -65,7 +66,7 @@ def init(stack_dir: Path, force: bool) -> str:
     if target.exists() and not force:
         raise UsageProblem(f"{target} exists; pass --force to replace it")
     files = compose_files(stack_dir)
-    with tempfile.TemporaryDirectory(prefix="conformance-secrets-") as secrets_dir:
+    with tempfile.TemporaryDirectory(prefix=SECRETS_MARK) as secrets_dir:
         base = Compose(tuple(str(stack_dir / f) for f in files), "conformance-init", {"SECRETS_DIR": secrets_dir})
         try:
             config = base.in_every_profile().config()

@@ -15,6 +15,7 @@ import re
 PLACEHOLDER_UID = 65534  # nobody: a placeholder, marked TODO, never a guess presented as fact
 KINDS = {"postgres": re.compile(r"postgres"), "redis": re.compile(r"redis|valkey"), "nginx": re.compile(r"nginx")}
 DEFAULT_PORTS = {"postgres": 5432, "redis": 6379}
+SECRETS_MARK = "conformance-secrets-"  # in the path of the SECRETS_DIR that ``render``'s configuration was read with
 
 
 def kind_of(service: dict) -> str | None:
@@ -81,7 +82,7 @@ def secrets(config: dict) -> tuple[list[str], list[str]]:
     """(secrets read from ``${SECRETS_DIR}``, the others): the suite generates only the first."""
     ours, others = [], []
     for name, secret in (config.get("secrets") or {}).items():
-        (ours if "conformance-secrets" in str(secret.get("file", "")) else others).append(name)
+        (ours if SECRETS_MARK in str(secret.get("file", "")) else others).append(name)
     return sorted(ours), sorted(others)
 
 
@@ -91,7 +92,7 @@ def _toml(value) -> str:
 
 def render(name: str, config: dict, compose_files: list[str], images: dict[str, dict]) -> str:
     """The profile's text for the stack ``name``. ``config`` is compose's merged JSON (every profile,
-    ``SECRETS_DIR`` set to a folder whose path holds ``conformance-secrets``); ``images`` maps a service to its
+    ``SECRETS_DIR`` set to a folder whose path holds ``SECRETS_MARK``); ``images`` maps a service to its
     image's ``Config`` (``User``, ``ExposedPorts``) where the image is present."""
     services = config.get("services") or {}
     ours, others = secrets(config)

@@ -56,7 +56,7 @@ def banner(summary: dict, versions: dict) -> str:
              ("architecture", stack["arch"]), ("Pi emulation", "on" if stack.get("pi_emulation") else "off"),
              ("platforms", platforms_line(summary)), ("compose profiles", compose_profiles_line(summary)),
              ("not run", not_run(summary).replace(" did not run:", ":")),
-             *[(k, v) for k, v in versions.items() if v]]
+             *[(k.replace("_", " "), v) for k, v in versions.items() if v]]
     return (f'<div class="banner {css}"><h1>Conformance: {escape(summary["verdict_line"])}</h1>'
             + "".join(f"<p><b>{escape(k)}</b>: {escape(str(v))}</p>" for k, v in facts if v) + "</div>")
 
