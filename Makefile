@@ -6,11 +6,15 @@ REPORTS ?= reports
 STACK_DIR ?= compose
 PYTEST_ARGS ?=
 
-.PHONY: conformance pi arm64 stability scale test test-arm64 unit lint setup clean
+.PHONY: conformance conformance-trixie pi arm64 stability scale test test-arm64 unit lint setup clean
 
 conformance: setup ## Boot the stack, run every control, write reports/
 	$(PYTEST) suites --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
 	  --junitxml=$(REPORTS)/junit.xml --html=$(REPORTS)/report.html --self-contained-html $(PYTEST_ARGS)
+
+conformance-trixie: setup ## `make conformance` on Debian trixie's Docker 26.1 and compose 2.26, beside the running engine: reports/trixie/
+	bash scripts/trixie-engine.sh $(PYTEST) suites --stack-dir $(STACK_DIR) --reports-dir $(REPORTS)/trixie \
+	  --junitxml=$(REPORTS)/trixie/junit.xml --html=$(REPORTS)/trixie/report.html --self-contained-html $(PYTEST_ARGS)
 
 pi: setup ## Only the Raspberry Pi 4 budgets
 	$(PYTEST) suites -m pi --stack-dir $(STACK_DIR) --reports-dir $(REPORTS) \
