@@ -5,23 +5,31 @@ import posixpath
 import pytest
 
 from infra_conformance.engine import daemon
+from infra_conformance.engine.hostconfig import log_space, seccomp_allows_everything, security_options
 from infra_conformance.profile.scaffold import kind_of
 
+MIB = 1024 ** 2
 SENSITIVE_HOST_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/root", "/home", "/run",
                        "/var/run", "/var/lib/docker", "/var/lib/containerd")
-# Below these even a read-only mount is sensitive: runtime sockets, credentials and kernel interfaces.
-READ_SENSITIVE = ("/run", "/var/run", "/proc", "/sys", "/root", "/home", "/var/lib/docker", "/var/lib/containerd")
-INERT_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+# Below these even a read-only mount is sensitive: runtime sockets, credentials, the host's configuration and keys,
+# and kernel interfaces.
+READ_SENSITIVE = ("/run", "/var/run", "/proc", "/sys", "/root", "/home", "/etc", "/var/lib/docker",
+                  "/var/lib/containerd")
+HARMLESS_HOST_FILES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/etc/localtime",
+                       "/etc/timezone")
 REMOTE_SHELLS = {"sshd", "dropbear", "telnetd"}
 
 
-def _options(container) -> dict[str, str]:
-    """``security_opt`` as name -> value (``seccomp:unconfined`` and ``seccomp=unconfined`` alike)."""
-    found = {}
-    for item in container.attrs["HostConfig"]["SecurityOpt"] or []:
-        name, _, value = item.replace("=", ":", 1).partition(":")
-        found[name] = value
-    return found
+def _host_folder(container, mount: dict) -> str | None:
+    """The host folder a mount shows: a bind's source, or the device of a ``local`` volume made with bind options
+    (``driver_opts: {type: none, o: bind, device: /var/run}``), which reaches host folders as a bind does."""
+    if mount["Type"] == "bind":
+        return mount.get("Source")
+    if mount["Type"] == "volume" and mount.get("Driver") == "local":
+        options = container.client.volumes.get(mount["Name"]).attrs.get("Options") or {}
+        if "bind" in (options.get("o") or "").split(","):
+            return options.get("device")
+    return None
 
 
 def _below(path: str, folder: str) -> bool:
@@ -29,40 +37,53 @@ def _below(path: str, folder: str) -> bool:
 
 
 @pytest.mark.control("CTR-13", severity="high", claims=["Z7", "P6"])
-def test_pids_limit(container, service):
-    """The container has a PIDs limit.
+def test_pids_limit(stack, container, service):
+    """The container has a PIDs limit, no higher than the profile's ceiling (`pids_max`, 1024 unless set).
 
     Rationale: without one, a fork bomb or a thread leak in one container exhausts the
     host's process table, and every other service, and the host's sshd, can no longer
     start a process.
 
+    A limit of 100,000 is no limit on a Pi: the kernel's own default is 32,768 for the
+    whole host.
+
     Fix: Set `pids_limit: 128` (or `deploy.resources.limits.pids`), above what the
-    service needs at peak.
+    service needs at peak and within `pids_max`.
 
     References: CIS Docker Benchmark v1.6.0 5.29; https://docs.docker.com/reference/compose-file/services/#pids_limit
     """
-    limit = container.attrs["HostConfig"].get("PidsLimit") or 0
-    assert limit > 0, f"{service}: expected a PIDs limit, found {'none' if limit == 0 else limit}"
+    limit, ceiling = container.attrs["HostConfig"].get("PidsLimit") or 0, stack.profile.every_service[service].pids_max
+    assert 0 < limit <= ceiling, (f"{service}: expected a PIDs limit of at most {ceiling}, "
+                                  f"found {'none' if limit <= 0 else limit}")
 
 
 @pytest.mark.control("CTR-14", severity="high", claims=["Z6", "P5"])
 def test_confinement_not_disabled(container, service, engine_security):
-    """seccomp, AppArmor and SELinux are not disabled, and the host's AppArmor profile is applied.
+    """seccomp, AppArmor and SELinux are not disabled, /proc and /sys stay masked, and the host's AppArmor profile is
+    applied.
 
     Rationale: the default seccomp profile blocks about 50 system calls that escape
     exploits rely on, and AppArmor or SELinux confine what a process may touch even as
     root. `unconfined` turns that off for a whole container. Whether AppArmor or
     SELinux exists is the host's choice; where it does, each container must run
-    under a profile.
+    under a profile. A custom seccomp profile that lets every call through is
+    `unconfined` by another name, and `systempaths=unconfined` unmasks the kernel
+    interfaces below /proc and /sys.
 
-    Fix: Remove `seccomp:unconfined`, `apparmor:unconfined` and `label:disable` from
-    `security_opt`; keep Docker's default profiles or name a custom one.
+    Fix: Remove `seccomp:unconfined`, `apparmor:unconfined`, `label:disable` and
+    `systempaths=unconfined` from `security_opt`; keep Docker's default profiles or name
+    a custom one that blocks calls.
 
     References: CIS Docker Benchmark v1.6.0 5.2, 5.3 and 5.22; https://docs.docker.com/engine/security/seccomp/
     """
-    options = _options(container)
-    found = [f"{name}:{options[name]}" for name in ("seccomp", "apparmor") if options.get(name) == "unconfined"]
+    options = security_options(container.attrs["HostConfig"])
+    found = ["apparmor:unconfined"] if options.get("apparmor") == "unconfined" else []
+    found += [("seccomp:unconfined" if options["seccomp"] == "unconfined" else "a seccomp profile that blocks no call")
+              ] if seccomp_allows_everything(options.get("seccomp", "")) else []
     found += ["label:disable"] if options.get("label") == "disable" else []
+    host = container.attrs["HostConfig"]  # systempaths=unconfined: the engine empties both lists
+    found += ["/proc and /sys unmasked (systempaths=unconfined)"] if [] in (host.get("MaskedPaths"),
+                                                                           host.get("ReadonlyPaths")) else []
     profile = container.attrs.get("AppArmorProfile") or ""
     if "apparmor" in engine_security and profile in ("", "unconfined"):
         found.append(f"AppArmor profile '{profile or 'none'}' on a host with AppArmor")
@@ -75,19 +96,22 @@ def test_no_sensitive_host_directories(container, service):
 
     Rationale: a container that can write to the host's /etc, /usr or /boot owns the
     host; one that can read them learns its users and keys. Below /run, /var/run and
-    /var/lib/docker even a read-only mount hands over a runtime socket, and /root or
-    /home hold credentials. A `shared` mount lets mounts made inside the container
-    appear on the host.
+    /var/lib/docker even a read-only mount hands over a runtime socket, /root or /home
+    hold credentials, and /etc the host's keys and password hashes. A named volume of the
+    `local` driver with bind options reaches host folders just as a bind does. A
+    `shared` mount lets mounts made inside the container appear on the host.
 
     Fix: Mount only the data folders the service needs, from a named volume or a
-    dedicated host folder; remove `bind.propagation: shared`/`rshared`.
+    dedicated host folder; remove `bind.propagation: shared`/`rshared`. Only
+    /etc/localtime and /etc/timezone may be bound from /etc, read-only.
 
     References: CIS Docker Benchmark v1.6.0 5.6, 5.20 and 5.32; https://docs.docker.com/engine/storage/bind-mounts/
     """
     found = []
     for mount in container.attrs["Mounts"]:
-        source = posixpath.normpath(mount.get("Source") or "")
-        if mount["Type"] == "bind" and source not in INERT_DEVICES:
+        source = posixpath.normpath(_host_folder(container, mount) or "")
+        harmless = source in HARMLESS_HOST_FILES and (source.startswith("/dev/") or not mount.get("RW"))
+        if source != "." and not harmless:
             exact = source in SENSITIVE_HOST_DIRS
             written = mount.get("RW") and any(_below(source, d) for d in SENSITIVE_HOST_DIRS if d != "/")
             read = any(_below(source, d) for d in READ_SENSITIVE)
@@ -206,20 +230,23 @@ def test_every_data_service_is_described(stack):
 
 
 @pytest.mark.control("CTR-19", severity="medium", claims=["Z12", "L7"])
-def test_logs_kept_and_rotated(container, service):
-    """The container's logs are kept, and a json-file log is rotated.
+def test_logs_kept_and_rotated(stack, container, service):
+    """The container's logs are kept, and the space they may take on the engine's disk is bounded by the profile's
+    ceiling (`logs_max_mb`, 100 MiB unless set).
 
     Rationale: with the `none` driver nothing is left to investigate an incident with.
     With Docker's default `json-file` and no `max-size`, one chatty service fills a
-    Pi's SD card until every service stops.
+    Pi's SD card until every service stops; `max-size: 100g` does the same, slower.
 
     Fix: Set `logging: {driver: json-file, options: {max-size: "10m", max-file: "3"}}`,
-    or use the `local` driver, which rotates by default.
+    or use the `local` driver, which keeps at most 5 files of 20 MiB by default.
 
     References: https://docs.docker.com/engine/logging/drivers/json-file/; https://docs.docker.com/engine/logging/configure/
     """
     config = container.attrs["HostConfig"]["LogConfig"]
-    driver, options = config.get("Type") or "json-file", config.get("Config") or {}
+    driver = config.get("Type") or "json-file"
     assert driver != "none", f"{service}: expected a logging driver that keeps logs, found none"
-    assert driver != "json-file" or options.get("max-size"), (
-        f"{service}: expected json-file logs with max-size, found no rotation")
+    space, ceiling = log_space(config), stack.profile.every_service[service].logs_max_mb
+    assert space is not None, f"{service}: expected {driver} logs with max-size, found no rotation"
+    assert space <= ceiling * MIB, (f"{service}: expected at most {ceiling} MiB of logs (max-size times max-file), "
+                                    f"found {space / MIB:.0f} MiB")

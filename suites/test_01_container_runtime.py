@@ -4,12 +4,15 @@
 import pytest
 
 from infra_conformance.engine.container_files import read_head
+from infra_conformance.engine.hostconfig import security_options, swap_allowed
 from infra_conformance.engine.userns import inside_uid
 from infra_conformance.plugins.collection import skip_not_applicable
 from infra_conformance.plugins.hosts import inspecting
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 MAX_RESTARTS = 5
+MIB = 1024 ** 2
+TRUE = ("1", "t", "true")  # how the engine parses the option's value (Go's strconv.ParseBool)
 
 
 def _processes(container) -> list[dict]:
@@ -106,7 +109,7 @@ def test_capabilities_dropped(stack, container, service):
 
 @pytest.mark.control("CTR-04", severity="high", claims=["Z6", "P5"])
 def test_no_new_privileges(container, service):
-    """no-new-privileges is set.
+    """no-new-privileges is on: the last `no-new-privileges` option, which is the one the engine applies, is true.
 
     Rationale: without it a setuid binary inside the image can raise a process back
     to root, undoing the non-root user.
@@ -115,9 +118,9 @@ def test_no_new_privileges(container, service):
 
     References: CIS Docker Benchmark v1.6.0 5.26; https://docs.docker.com/reference/compose-file/services/#security_opt
     """
-    options = [o.replace("=", ":") for o in container.attrs["HostConfig"].get("SecurityOpt") or []]
-    assert any(o in ("no-new-privileges", "no-new-privileges:true") for o in options), (
-        f"{service}: expected security_opt no-new-privileges:true, found {options or 'none'}")
+    value = security_options(container.attrs["HostConfig"]).get("no-new-privileges", "")
+    assert value.lower() in TRUE, (f"{service}: expected security_opt no-new-privileges:true, the last one the engine "
+                                   f"reads, found {value or 'none'}")
 
 
 @pytest.mark.control("CTR-05", severity="high", claims=["Z6", "P5"])
@@ -146,19 +149,30 @@ def test_read_only_root_filesystem(stack, container, service):
 
 
 @pytest.mark.control("CTR-06", severity="medium", claims=["Z7", "P6"])
-def test_memory_and_cpu_limits(container, service):
-    """Memory and CPU limits are set.
+def test_memory_and_cpu_limits(stack, container, service, engine_client):
+    """Memory and CPU limits are set, swap adds no more than the memory limit, and the OOM killer is on.
 
     Rationale: on a 4 GB Pi, one runaway service without limits takes the memory or
-    CPU the others need, and the kernel's OOM killer picks the victim.
+    CPU the others need, and the kernel's OOM killer picks the victim. `memswap_limit: -1`
+    lets the limited service swap without bound, onto an SD card; with `oom_kill_disable`
+    a service at its limit hangs instead of restarting.
 
-    Fix: Set `mem_limit: 256m` and `cpus: 1.0` (or `deploy.resources.limits`).
+    Fix: Set `mem_limit: 256m` and `cpus: 1.0` (or `deploy.resources.limits`); leave
+    `memswap_limit` unset (as much swap as memory) or lower, and `oom_kill_disable` off.
 
     References: CIS Docker Benchmark v1.6.0 5.11 and 5.12; https://docs.docker.com/reference/compose-file/services/#mem_limit
     """
-    host = container.attrs["HostConfig"]
+    host = dict(container.attrs["HostConfig"])
     assert host["Memory"] > 0, f"{service}: expected a memory limit, found none"
     assert host["NanoCpus"] > 0 or host["CpuQuota"] > 0, f"{service}: expected a CPU limit, found none"
+    if engine_client.info().get("SwapLimit") is False:  # the kernel has no swap accounting (often on a Pi): the
+        # engine sets every container's swap to -1, so the declared limit is the evidence
+        host["MemorySwap"] = stack.config["services"].get(service, {}).get("memswap_limit") or 0
+    swap = swap_allowed(host)
+    assert swap is not None and swap <= host["Memory"], (
+        f"{service}: expected at most as much swap as memory ({host['Memory'] // MIB} MiB), found "
+        + ("memswap_limit -1 (unlimited)" if swap is None else f"{swap // MIB} MiB"))
+    assert not host.get("OomKillDisable"), f"{service}: expected the OOM killer on, found oom_kill_disable: true"
 
 
 @pytest.mark.control("CTR-07", severity="medium", claims=["Z7", "N7"])

@@ -44,6 +44,10 @@ class Service(Strict):
         (), description="the compose profiles it runs in, from the stack's `compose_profiles`; none: every one")
     ephemeral: bool = Field(False, description="keeps nothing and shares nothing: no volume or bind mount, and no "
                                                "network with another service (PRF-02)")
+    pids_max: int = Field(1024, ge=1, le=4194304, description="the highest PIDs limit it may have: a limit above "
+                                                              "this bounds nothing a fork bomb needs (CTR-13)")
+    logs_max_mb: int = Field(100, ge=1, le=1048576, description="MiB of its logs the engine may keep: a json-file "
+                                                                "or local log's max-size times max-file (CTR-19)")
     pg_settings: dict[SqlName, Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]] = Field(
         {}, description="a PostgreSQL service's settings as SHOW must report them, e.g. fsync = \"off\" (PRF-02)")
 
