@@ -12,10 +12,14 @@ from redis.retry import Retry
 from infra_conformance.engine.wait import wait_for
 from infra_conformance.plugins.collection import skip_not_applicable
 
+PROBE_KEY = "session:conformance-probe"  # in the app user's key namespace: only the command is judged, never the key
 DANGEROUS = {"FLUSHALL": ["FLUSHALL"], "FLUSHDB": ["FLUSHDB"], "CONFIG": ["CONFIG", "GET", "maxmemory"],
              "DEBUG": ["DEBUG", "SLEEP", "0"], "KEYS": ["KEYS", "*"], "BGSAVE": ["BGSAVE"],
              "REPLICAOF": ["REPLICAOF", "NO", "ONE"], "ACL": ["ACL", "LIST"], "MODULE": ["MODULE", "LIST"],
-             "MONITOR": ["MONITOR"]}
+             "MONITOR": ["MONITOR"], "SHUTDOWN": ["SHUTDOWN", "NOSAVE"], "SAVE": ["SAVE"],
+             "SWAPDB": ["SWAPDB", "0", "1"], "MIGRATE": ["MIGRATE", "127.0.0.1", "1", PROBE_KEY, "0", "10"],
+             "FUNCTION": ["FUNCTION", "FLUSH"], "SCRIPT": ["SCRIPT", "FLUSH"],
+             "CLIENT-KILL": ["CLIENT", "KILL", "ID", "0"]}
 MEMORY = {"maxmemory": "maxmemory_bytes", "maxmemory-policy": "maxmemory_policy"}  # Redis setting -> profile key
 
 
@@ -63,25 +67,31 @@ def test_unauthenticated_command_refused(stack):
 
 @pytest.mark.control("RDS-02", severity="critical", claims=["Z2", "L3"])
 def test_wrong_password_rejected(stack, redis_connect):
-    """A wrong password is rejected, for the application user and the admin user.
+    """A wrong password is rejected for every user Redis has: the profile's, and with the profile's admin user every
+    user that `ACL USERS` lists.
 
     Rationale: an ACL user marked nopass, or a password check left out, accepts any
-    password; the stack then looks protected and is not.
+    password; the stack then looks protected and is not. A user the API never uses,
+    such as one added for a dashboard, is a way in all the same.
 
     Fix: Give each ACL user a strong password from a secret: `user app on >$(cat
-    /run/secrets/redis_password) ...`.
+    /run/secrets/redis_password) ...`; turn off or remove the users nothing needs.
 
     References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/
     """
     rd = stack.profile.redis
+    users = {user for user in (rd.user, rd.admin_user) if user}
+    if rd.admin_user:
+        users |= set(redis_connect(rd.admin_user, stack.secret(rd.admin_password_secret)).acl_users())
     accepted = []
-    for user in filter(None, (rd.user, rd.admin_user)):
+    for user in sorted(users):
         try:
             redis_connect(user, f"not-the-password-{uuid.uuid4().hex}", retry=Retry(NoBackoff(), 0)).ping()
             accepted.append(user)
         except redis.AuthenticationError:
             pass
-    assert not accepted, f"redis: expected a wrong password rejected, found it accepted for {', '.join(accepted)}"
+    assert not accepted, (f"redis: expected a wrong password rejected for each of {', '.join(sorted(users))}, "
+                          f"found it accepted for {', '.join(accepted)}")
 
 
 @pytest.mark.control("RDS-03", severity="high", claims=["N5", "Z2", "L3"])
@@ -127,18 +137,32 @@ def test_memory_setting(stack, redis_admin, setting):
 @pytest.mark.control("RDS-05", severity="high", claims=["Z2", "P10"])
 @pytest.mark.parametrize("command", list(DANGEROUS))
 def test_app_user_cannot_run(stack, redis_connect, command):
-    """The application user cannot run FLUSHALL, CONFIG, DEBUG and other administrative commands.
+    """The application user cannot run FLUSHALL, CONFIG, SHUTDOWN, SCRIPT and other administrative or dangerous
+    commands.
 
     Rationale: the API needs sessions, not administration; with these commands a
-    compromised API wipes every session, rewrites the configuration or turns Redis
-    into a replica of an attacker's server. The command is sent inside MULTI and
-    discarded, so Redis checks the ACL without running it.
+    compromised API wipes every session, stops Redis, rewrites the configuration or
+    turns Redis into a replica of an attacker's server. A list that blocks some
+    commands by name leaves the others open: allow categories, and deny `@admin`,
+    `@dangerous` and `@scripting` (`+@write` alone allows FUNCTION LOAD and FLUSH). With the profile's admin user the suite asks Redis (`ACL DRYRUN`)
+    whether the app user may run the command; without one it sends the command inside
+    MULTI and discards it. Neither runs it.
 
-    Fix: Restrict the app user: `user app on >pw ~* &* +@all -@admin -@dangerous`.
+    Fix: Restrict the app user by category: `user app on >pw ~session:* -@all +@read
+    +@write +@keyspace +@connection +@transaction -@dangerous -@scripting`.
 
-    References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/; https://redis.io/docs/latest/commands/acl-dryrun/
     """
     rd = stack.profile.redis
+    if rd.admin_user:
+        admin = redis_connect(rd.admin_user, stack.secret(rd.admin_password_secret))
+        try:
+            reply = admin.execute_command("ACL", "DRYRUN", rd.user, *DANGEROUS[command]).decode()
+        except redis.ResponseError as refused:
+            reply = str(refused)
+        assert "permission" in reply or reply == "OK", f"redis: cannot ask about {command} with ACL DRYRUN: {reply}"
+        assert reply != "OK", f"user {rd.user}: expected {command} refused, found it allowed (ACL DRYRUN)"
+        return
     connection = redis_connect(rd.user, stack.secret(rd.password_secret), single_connection_client=True).connection
     reply = _queued_reply(connection, DANGEROUS[command])
     assert "inside a transaction" not in reply, f"redis: cannot ask about {command} inside MULTI: {reply}"

@@ -9,7 +9,7 @@ umask 077
 cat > /tmp/users.acl <<ACL
 user default off
 user admin on #$(hash /run/secrets/redis_admin_password) ~* &* +@all
-user app on #$(hash /run/secrets/redis_password) ~session:* resetchannels -@all +@read +@write +@keyspace +@connection +@transaction -@dangerous
+user app on #$(hash /run/secrets/redis_password) ~session:* resetchannels -@all +@read +@write +@keyspace +@connection +@transaction -@dangerous -@scripting
 ACL
 
 # Redis's line: "<pid>:<role> <dd> <Mon> <yyyy> <hh:mm:ss.mmm> <mark> <message>", the time in UTC (no TZ here).
