@@ -6,8 +6,12 @@ import pytest
 from infra_conformance.plugins.collection import skip_not_applicable
 
 WEAK_TCP_METHODS = ("trust", "password", "md5")
-ROLE_ATTRIBUTES = {"SUPERUSER": "rolsuper", "BYPASSRLS": "rolbypassrls",
-                   "CREATEROLE": "rolcreaterole", "CREATEDB": "rolcreatedb"}
+# What no login role but the admin may have, itself or through a role it is a member of: a condition on that role.
+ROLE_ATTRIBUTES = {"SUPERUSER": "held.rolsuper", "BYPASSRLS": "held.rolbypassrls",
+                   "CREATEROLE": "held.rolcreaterole", "CREATEDB": "held.rolcreatedb",
+                   "REPLICATION": "held.rolreplication",
+                   **{role: f"held.rolname = '{role}'" for role in (
+                       "pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")}}
 SYSTEM_SCHEMAS = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
 
 
@@ -159,22 +163,30 @@ def test_plaintext_tcp_rejected(stack, pg_app_params):
 @pytest.mark.control("PG-08", severity="critical", claims=["P1", "Z1"])
 @pytest.mark.parametrize("attribute", list(ROLE_ATTRIBUTES))
 def test_app_role_attribute(stack, pg_admin, attribute):
-    """The app role lacks SUPERUSER, BYPASSRLS, CREATEROLE and CREATEDB, itself and through its roles.
+    """No login role but the admin has SUPERUSER, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION, or the built-in
+    roles that reach the server's files and programs, itself or through its roles.
 
     Rationale: a superuser or BYPASSRLS role ignores every row-level security policy;
-    CREATEROLE and CREATEDB let a compromised app mint roles or databases. A role the
-    app is a member of counts too, because the app can SET ROLE to it.
+    CREATEROLE and CREATEDB let a compromised app mint roles or databases; REPLICATION
+    streams every tenant's rows; pg_read_server_files, pg_write_server_files and
+    pg_execute_server_program turn COPY into a way to read the server's files and run
+    its programs. A role the app is a member of counts too, because the app can SET
+    ROLE to it, and so does every other login role, such as a read-only or reporting
+    one: its password is a way in as well.
 
-    Fix: `ALTER ROLE app NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;` and `REVOKE`
-    memberships of privileged roles.
+    Fix: `ALTER ROLE app NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION;`
+    for each login role, and `REVOKE` memberships of privileged and built-in roles.
 
-    References: https://www.postgresql.org/docs/15/role-attributes.html; https://owasp.org/Top10/A01_2021-Broken_Access_Control/
+    References: https://www.postgresql.org/docs/15/role-attributes.html;
+    https://www.postgresql.org/docs/15/predefined-roles.html; https://owasp.org/Top10/A01_2021-Broken_Access_Control/
     """
-    app = stack.profile.postgres.app_user
-    holders = [name for (name,) in pg_admin.execute(
-        f"SELECT rolname FROM pg_roles WHERE {ROLE_ATTRIBUTES[attribute]} AND pg_has_role(%s, oid, 'MEMBER')",
-        (app,)).fetchall()]
-    assert not holders, f"role {app}: expected NO{attribute}, found {attribute} on {', '.join(holders)}"
+    admin = stack.profile.postgres.admin_user
+    holders = [f"{role} (through {held})" if held != role else role for role, held in pg_admin.execute(
+        "SELECT login.rolname, held.rolname FROM pg_roles login JOIN pg_roles held "
+        "ON pg_has_role(login.oid, held.oid, 'MEMBER') "
+        f"WHERE login.rolcanlogin AND login.rolname <> %s AND {ROLE_ATTRIBUTES[attribute]} ORDER BY 1, 2",
+        (admin,)).fetchall()]
+    assert not holders, f"expected no login role but {admin} with {attribute}, found it on {', '.join(holders)}"
 
 
 @pytest.mark.control("PG-09", severity="high", claims=["P1", "Z1"])

@@ -144,14 +144,16 @@ def test_app_user_cannot_run(stack, redis_connect, command):
     compromised API wipes every session, stops Redis, rewrites the configuration or
     turns Redis into a replica of an attacker's server. A list that blocks some
     commands by name leaves the others open: allow categories, and deny `@admin`,
-    `@dangerous` and `@scripting` (`+@write` alone allows FUNCTION LOAD and FLUSH). With the profile's admin user the suite asks Redis (`ACL DRYRUN`)
-    whether the app user may run the command; without one it sends the command inside
-    MULTI and discards it. Neither runs it.
+    `@dangerous` and `@scripting` (`+@write` alone allows FUNCTION LOAD and FLUSH).
+    With the profile's admin user the suite asks Redis (`ACL DRYRUN`) whether the app
+    user may run the command; without one it sends the command inside MULTI and
+    discards it. Neither runs it.
 
     Fix: Restrict the app user by category: `user app on >pw ~session:* -@all +@read
     +@write +@keyspace +@connection +@transaction -@dangerous -@scripting`.
 
-    References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/; https://redis.io/docs/latest/commands/acl-dryrun/
+    References: https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/;
+    https://redis.io/docs/latest/commands/acl-dryrun/
     """
     rd = stack.profile.redis
     if rd.admin_user:
