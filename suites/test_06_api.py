@@ -173,8 +173,9 @@ def _is_prometheus(text: str) -> bool:
 
 
 @pytest.mark.control("API-04", severity="medium", claims=["P2"])
-def test_metrics_inside_only(stack, gateway_url, http, inspector_image):
-    """Prometheus metrics are served inside the stack, in the text format, and never through the gateway.
+def test_metrics_inside_only(stack, gateway_listeners, inspector_image):
+    """Prometheus metrics are served inside the stack, in the text format, and never through the gateway, on any of
+    its listeners.
 
     Rationale: metrics are how a small device is watched, so they must exist and parse;
     but they name every route, count every error and reveal the software's versions, so
@@ -195,6 +196,8 @@ def test_metrics_inside_only(stack, gateway_url, http, inspector_image):
     assert "content-type: text/plain" in headers, f"GET {where}: expected text/plain, the Prometheus text format"
     assert _is_prometheus(body), f"GET {where}: expected Prometheus samples, found {body[:120]!r}"
     path = api.metrics_path
-    exposed = [f"{variant} ({response.status_code})" for variant in (path, path + "/", "/" + path, path + "?x=1")
-               if (response := http.get(gateway_url + variant)).status_code == 200 and _is_prometheus(response.text)]
+    exposed = [f"{variant} ({listener.name})" for listener in gateway_listeners
+               for variant in (path, path + "/", "/" + path, path + "?x=1")
+               if (response := listener.request("GET", variant, allow_redirects=False)).status_code == 200
+               and _is_prometheus(response.text)]
     assert not exposed, f"expected metrics unreachable through the gateway, found them at {', '.join(exposed)}"

@@ -15,15 +15,22 @@ from infra_conformance.plugins.targets import security_headers
 from infra_conformance.probes import tls
 
 
+def _at_once(attempts: int, listener, method: str, path: str, **kwargs) -> list[int]:
+    """The statuses of ``attempts`` requests sent at once, one thread each, however slowly the API answers."""
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        return [response.status_code for response in pool.map(
+            lambda _: listener.request(method, path, timeout=30, **kwargs), range(attempts))]
+
+
 @pytest.fixture(scope="module")
-def gateway_response(gateway_url):
-    """One response from the gateway's own health route and one proxied from the API."""
-    return [requests.get(gateway_url + path, timeout=10) for path in ("/healthz", "/api/")]
+def gateway_response(gateway_listeners):
+    """On each listener, one response from the gateway's own health route and one proxied from the API."""
+    return [listener.request("GET", path) for listener in gateway_listeners for path in ("/healthz", "/api/")]
 
 
 @pytest.mark.control("GW-01", severity="medium", claims=["P4", "Z4"])
 def test_security_header(gateway_response, security_header):
-    """The gateway sends each security header, on its own and on proxied responses.
+    """The gateway sends each security header, on its own and on proxied responses, on every listener.
 
     Rationale: X-Content-Type-Options, X-Frame-Options, Referrer-Policy and a
     Content-Security-Policy close whole classes of browser attacks (MIME sniffing,
@@ -40,7 +47,7 @@ def test_security_header(gateway_response, security_header):
 
 @pytest.mark.control("GW-02", severity="low", claims=["P4", "Z4"])
 def test_version_hidden(gateway_response):
-    """The gateway does not reveal its software version.
+    """The gateway does not reveal its software version, on any listener.
 
     Rationale: a version in every response tells a scanner which known exploits to try.
 
@@ -55,8 +62,8 @@ def test_version_hidden(gateway_response):
 
 @pytest.mark.floods  # every other login from this address gets 429 meanwhile
 @pytest.mark.control("GW-03", severity="high", claims=["P4", "Z4", "Z10"])
-def test_login_rate_limited(stack, gateway_url):
-    """Login answers 429 past the configured rate and burst, and works again after the window.
+def test_login_rate_limited(stack, gateway_listeners):
+    """Login answers 429 past the configured rate and burst, and works again after the window, on every listener.
 
     Rationale: without a limit, the login route is a free password-guessing oracle and
     a cheap way to load bcrypt on a Pi's CPU. The attempts are sent at once from
@@ -70,21 +77,21 @@ def test_login_rate_limited(stack, gateway_url):
     api = stack.profile.api
     if not api.login_rate_per_s:
         skip_not_applicable("api.login_rate_per_s", "the profile sets no login_rate_per_s")
-    url, attempts = gateway_url + api.login_path, 2 * api.login_burst + api.login_rate_per_s + 5
+    attempts = 2 * api.login_burst + api.login_rate_per_s + 5
     body = {"tenant": api.tenant, "email": api.email, "password": "not-the-password"}
-    with ThreadPoolExecutor(max_workers=attempts) as pool:  # all at once, however slowly the API answers
-        statuses = list(pool.map(lambda _: requests.post(url, json=body, timeout=30).status_code, range(attempts)))
-    limited = statuses.count(429)
-    assert limited, (f"gateway: expected 429 for some of {attempts} logins at once "
-                     f"(rate {api.login_rate_per_s}/s, burst {api.login_burst}), found none: {sorted(set(statuses))}")
-    time.sleep(api.login_burst / api.login_rate_per_s + 1)
-    after = requests.post(url, json=body, timeout=10).status_code
-    assert after != 429, f"gateway: expected login accepted again after the window, found {after}"
+    for listener in gateway_listeners:
+        statuses = _at_once(attempts, listener, "POST", api.login_path, json=body)
+        assert statuses.count(429), (
+            f"gateway ({listener.name}): expected 429 for some of {attempts} logins at once "
+            f"(rate {api.login_rate_per_s}/s, burst {api.login_burst}), found none: {sorted(set(statuses))}")
+        time.sleep(api.login_burst / api.login_rate_per_s + 1)
+        after = listener.request("POST", api.login_path, json=body).status_code
+        assert after != 429, f"gateway ({listener.name}): expected login accepted again after the window, found {after}"
 
 
 @pytest.mark.control("GW-04", severity="medium", claims=["P4", "Z10"])
-def test_cors_only_configured_origins(stack, gateway_url):
-    """CORS allows the configured origins and no other, on preflights and on real answers alike.
+def test_cors_only_configured_origins(stack, gateway_listeners):
+    """CORS allows the configured origins and no other, on preflights and on real answers alike, on every listener.
 
     Rationale: a wildcard or reflected Access-Control-Allow-Origin lets any web page a
     user visits call the API with the user's browser. Foreign origins include the ones a
@@ -102,25 +109,27 @@ def test_cors_only_configured_origins(stack, gateway_url):
     api = stack.profile.api
     if not api.cors_origins and "cors_origins" not in api.model_fields_set:
         skip_not_applicable("api.cors_origins", "the profile lists no cors_origins")
-    url = gateway_url + api.probe_path
 
-    def allowed(method: str, origin: str) -> str | None:
+    def allowed(listener, method: str, origin: str) -> str | None:
         headers = {"Origin": origin, **({"Access-Control-Request-Method": "GET"} if method == "OPTIONS" else {})}
-        return requests.request(method, url, headers=headers, timeout=10).headers.get("Access-Control-Allow-Origin")
+        return listener.request(method, api.probe_path, headers=headers).headers.get("Access-Control-Allow-Origin")
 
-    for origin in api.cors_origins:
-        assert allowed("OPTIONS", origin) == origin, (
-            f"gateway: expected Access-Control-Allow-Origin {origin} for {origin}, found {allowed('OPTIONS', origin)}")
+    for listener in gateway_listeners:
+        for origin in api.cors_origins:
+            assert (found := allowed(listener, "OPTIONS", origin)) == origin, (
+                f"gateway ({listener.name}): expected Access-Control-Allow-Origin {origin} for {origin}, found {found}")
     foreign = ["https://attacker.invalid", "null", *(f"{o}.evil.example" for o in api.cors_origins),
                *(o.replace("://", "://evil.", 1) for o in api.cors_origins)]
-    found = [f"{method} from {origin}: {value}" for origin in foreign for method in ("OPTIONS", "GET")
-             if (value := allowed(method, origin)) is not None]
+    found = [f"{method} from {origin} ({listener.name}): {value}" for listener in gateway_listeners
+             for origin in foreign for method in ("OPTIONS", "GET")
+             if (value := allowed(listener, method, origin)) is not None]
     assert not found, f"gateway: expected no Access-Control-Allow-Origin for a foreign origin, found {'; '.join(found)}"
 
 
 @pytest.mark.control("GW-05", severity="high", claims=["P4", "Z4", "Z10"])
-def test_api_rate_limited(stack, gateway_url):
-    """The API answers 429 to one token past the configured rate and burst, and works again after the window.
+def test_api_rate_limited(stack, gateway_url, gateway_listeners):
+    """The API answers 429 to one token past the configured rate and burst, and works again after the window, on
+    every listener.
 
     Rationale: a limit on login alone leaves every other route open: one client, or one
     stolen token, can keep a Pi's API and database busy for everyone. The requests are sent
@@ -138,16 +147,17 @@ def test_api_rate_limited(stack, gateway_url):
         "tenant": api.tenant, "email": api.email, "password": stack.secret(api.password_secret)})
     assert login.status_code == 200, (
         f"POST {api.login_path}: expected 200, found {login.status_code} {login.text[:200]}")
-    url, attempts = gateway_url + api.probe_path, 2 * api.api_burst + api.api_rate_per_s + 5
+    attempts = 2 * api.api_burst + api.api_rate_per_s + 5
     auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    with ThreadPoolExecutor(max_workers=attempts) as pool:
-        statuses = list(pool.map(lambda _: requests.get(url, headers=auth, timeout=30).status_code, range(attempts)))
-    assert statuses.count(429), (f"gateway: expected 429 for some of {attempts} requests at once with one token "
-                                 f"(rate {api.api_rate_per_s}/s, burst {api.api_burst}), found none: "
-                                 f"{sorted(set(statuses))}")
-    time.sleep(api.api_burst / api.api_rate_per_s + 1)
-    after = requests.get(url, headers=auth, timeout=10).status_code
-    assert after == 200, f"gateway: expected the token accepted again after the window, found {after}"
+    for listener in gateway_listeners:
+        statuses = _at_once(attempts, listener, "GET", api.probe_path, headers=auth)
+        assert statuses.count(429), (
+            f"gateway ({listener.name}): expected 429 for some of {attempts} requests at once with one token "
+            f"(rate {api.api_rate_per_s}/s, burst {api.api_burst}), found none: {sorted(set(statuses))}")
+        time.sleep(api.api_burst / api.api_rate_per_s + 1)
+        after = listener.request("GET", api.probe_path, headers=auth).status_code
+        assert after == 200, (f"gateway ({listener.name}): expected the token accepted again after the window, "
+                              f"found {after}")
 
 
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
