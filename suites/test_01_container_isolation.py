@@ -18,6 +18,11 @@ READ_SENSITIVE = ("/run", "/var/run", "/proc", "/sys", "/root", "/home", "/etc",
 HARMLESS_HOST_FILES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/etc/localtime",
                        "/etc/timezone")
 REMOTE_SHELLS = {"sshd", "dropbear", "telnetd"}
+# The kernel settings Kubernetes calls safe: namespaced, and unable to reach other containers or the host.
+SAFE_SYSCTLS = ("kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_local_reserved_ports",
+                "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ping_group_range", "net.ipv4.tcp_syncookies",
+                "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+                "net.ipv4.tcp_fin_timeout")
 
 
 def _host_folder(container, mount: dict) -> str | None:
@@ -250,3 +255,25 @@ def test_logs_kept_and_rotated(stack, container, service):
     assert space is not None, f"{service}: expected {driver} logs with max-size, found no rotation"
     assert space <= ceiling * MIB, (f"{service}: expected at most {ceiling} MiB of logs (max-size times max-file), "
                                     f"found {space / MIB:.0f} MiB")
+
+
+@pytest.mark.control("CTR-23", severity="medium", claims=["Z6", "P5"])
+def test_only_safe_kernel_settings(stack, container, service):
+    """The container sets only the kernel settings (sysctls) that Kubernetes calls safe, or ones the profile lists
+    for it (`sysctls`).
+
+    Rationale: a sysctl set for a container changes the kernel's behaviour for
+    everything in its namespaces: `net.ipv4.conf.all.route_localnet` routes to
+    loopback-only services from outside, `net.ipv4.ip_forward` turns the container into
+    a router between networks the stack keeps apart, and the IPC settings size memory
+    that the host's limits do not count.
+
+    Fix: Remove `sysctls:` entries the service does not need; list a needed one in the
+    profile's `services.<name>.sysctls`, with a comment saying why.
+
+    References: https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/; https://docs.docker.com/reference/compose-file/services/#sysctls
+    """
+    allowed = set(SAFE_SYSCTLS) | set(stack.profile.every_service[service].sysctls)
+    unsafe = sorted(f"{name}={value}" for name, value in (container.attrs["HostConfig"].get("Sysctls") or {}).items()
+                    if name not in allowed)
+    assert not unsafe, f"{service}: expected only safe kernel settings, found {', '.join(unsafe)}"

@@ -1,8 +1,9 @@
 """Container runtime: what the running containers do, not what their images say."""
 
-
+import docker.errors
 import pytest
 
+from infra_conformance.engine import daemon
 from infra_conformance.engine.container_files import read_head
 from infra_conformance.engine.hostconfig import security_options, swap_allowed
 from infra_conformance.engine.userns import inside_uid
@@ -17,7 +18,7 @@ TRUE = ("1", "t", "true")  # how the engine parses the option's value (Go's strc
 
 def _processes(container) -> list[dict]:
     """The container's processes as the engine sees them, with numeric UIDs (no tools in the image)."""
-    top = container.top(ps_args="-o pid,uid,comm")
+    top = container.top(ps_args="-o pid,uid,gid,supgid,comm")
     return [dict(zip(top["Titles"], row, strict=True)) for row in top["Processes"]]
 
 
@@ -35,41 +36,59 @@ def _configured_uid(container) -> int | str:
     return f"user {user!r}, which the image's /etc/passwd does not name"
 
 
+def _container_name(container, mode: str) -> str:
+    """The service (else the name) of the container a ``container:<id>`` namespace mode joins."""
+    try:
+        return daemon.service_of(container.client.containers.get(mode.removeprefix("container:")))
+    except docker.errors.NotFound:
+        return mode
+
+
 def _capability(name: str) -> str:
     return name.upper().removeprefix("CAP_")
 
 
 @pytest.mark.control("CTR-01", severity="high", claims=["Z6", "P5"])
 def test_processes_run_as_profile_user(request, stack, container, service, engine_security):
-    """Every process of the service runs as the profile's non-root UID.
+    """Every process of the service runs as the profile's non-root UID, and in no root group (GID 0, primary or
+    supplementary).
 
     Rationale: a process running as root inside a container turns any code execution
     bug into root on a shared kernel. The image's USER field says nothing about an
     entrypoint that never drops privileges, or a compose `user:` override, so the
     running processes are read from the engine. Under the engine's user-namespace
     remapping, the engine reports host UIDs; they are translated with the container's
-    own `uid_map`, read from an inspector in its namespaces.
+    own `uid_map`, read from an inspector in its namespaces. A process in the root group
+    reads and writes every root-group file in the image and on its volumes.
 
-    Fix: Run as the profile's UID: `user: "999:999"` in compose, or `USER 999` in the
-    Dockerfile.
+    Fix: Run as the profile's UID and a group of its own: `user: "999:999"` in compose,
+    or `USER 999:999` in the Dockerfile; no `group_add: ["0"]`.
 
     References: CIS Docker Benchmark v1.6.0 4.1; https://docs.docker.com/reference/compose-file/services/#user
     """
     expected = stack.profile.every_service[service].user
+    groups = [(container.attrs["Config"].get("User") or "").partition(":")[2],
+              *(container.attrs["HostConfig"].get("GroupAdd") or [])]
+    root_group = [f"group {group} in its configuration" for group in groups if group in ("0", "root")]
     if container.status != "running":
         user = _configured_uid(container)
         assert user == expected, (f"{service} (not running: judged on its configuration): expected user {expected}, "
                                   f"found {user}")
+        assert not root_group, f"{service}: expected no root group, found {root_group[0]}"
         return
     processes = _processes(container)
     assert processes, f"{service}: the engine lists no processes; is the container running?"
-    uid_map = None
+    uid_map = gid_map = None
     if "userns" in engine_security and container.attrs["HostConfig"].get("UsernsMode") != "host":
         with inspecting(stack, container, request.getfixturevalue("inspector_image")) as inspector:
-            uid_map = inspector.file("/proc/1/uid_map").content_string
+            uid_map, gid_map = (inspector.file(f"/proc/1/{ids}_map").content_string for ids in ("uid", "gid"))
     wrong = [f"{p['COMMAND']} (pid {p['PID']}) as uid {inside_uid(int(p['UID']), uid_map)}"
              for p in processes if inside_uid(int(p["UID"]), uid_map) != expected]
     assert not wrong, f"{service}: expected every process as uid {expected}, found {', '.join(wrong)}"
+    in_root_group = root_group + [f"{p['COMMAND']} (pid {p['PID']})" for p in processes
+                     if 0 in {inside_uid(int(g), gid_map) for g in [p["GID"], *p["SUPGID"].split(",")] if g.isdigit()}]
+    assert not in_root_group, (f"{service}: expected no process in the root group (GID 0), "
+                               f"found {', '.join(in_root_group)}")
 
 
 @pytest.mark.control("CTR-02", severity="critical", claims=["Z6", "P5"])
@@ -242,14 +261,18 @@ def test_restart_policy(stack, container, service):
 
 @pytest.mark.control("CTR-10", severity="critical", claims=["Z6", "P5"])
 def test_no_docker_socket_or_host_namespaces(container, service):
-    """No Docker socket is mounted, and no host network, PID, IPC, UTS or user namespace is used.
+    """No Docker socket is mounted, no host network, PID, IPC, UTS or user namespace is used, and no PID or IPC
+    namespace is shared with another container.
 
     Rationale: the Docker socket is root on the host; the host's namespaces let a
     container see and signal host processes, sniff host traffic, change the host's
-    name, or run as the host's root where the engine remaps users.
+    name, or run as the host's root where the engine remaps users. A PID or IPC
+    namespace shared with another service (`pid: service:db`) lets each read the other's
+    process memory, environment and secrets, and signal its processes.
 
     Fix: Remove the `/var/run/docker.sock` volume and `network_mode: host`, `pid: host`,
-    `ipc: host`, `uts: host`, `userns_mode: host`.
+    `ipc: host`, `uts: host`, `userns_mode: host`, and `pid:`/`ipc:` set to
+    `service:...` or `container:...`.
 
     References: CIS Docker Benchmark v1.6.0 5.10, 5.16, 5.17, 5.21, 5.31 and 5.32; https://docs.docker.com/reference/compose-file/services/#network_mode
     """
@@ -259,4 +282,7 @@ def test_no_docker_socket_or_host_namespaces(container, service):
     found += [f"{kind} namespace of the host" for kind, mode in
               (("network", host["NetworkMode"]), ("PID", host["PidMode"]), ("IPC", host["IpcMode"]),
                ("UTS", host["UTSMode"]), ("user", host["UsernsMode"])) if mode == "host"]
-    assert not found, f"{service}: expected no Docker socket and no host namespaces, found {', '.join(found)}"
+    found += [f"{kind} namespace of {_container_name(container, mode)}" for kind, mode in
+              (("PID", host["PidMode"]), ("IPC", host["IpcMode"])) if (mode or "").startswith("container:")]
+    assert not found, (f"{service}: expected no Docker socket and no namespace shared with the host or another "
+                       f"container, found {', '.join(found)}")

@@ -48,6 +48,8 @@ class Service(Strict):
                                                               "this bounds nothing a fork bomb needs (CTR-13)")
     logs_max_mb: int = Field(100, ge=1, le=1048576, description="MiB of its logs the engine may keep: a json-file "
                                                                 "or local log's max-size times max-file (CTR-19)")
+    sysctls: tuple[Annotated[str, Field(pattern=r"^[a-z0-9_.]{1,128}$")], ...] = Field(
+        (), description="kernel settings it may set beyond the ones Kubernetes calls safe (CTR-23)")
     pg_settings: dict[SqlName, Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]] = Field(
         {}, description="a PostgreSQL service's settings as SHOW must report them, e.g. fsync = \"off\" (PRF-02)")
 
