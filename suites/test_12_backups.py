@@ -15,7 +15,7 @@ import pytest
 
 from infra_conformance.plugins.clients import assert_login_works, create_probe_row
 from infra_conformance.plugins.collection import skip_not_applicable
-from infra_conformance.probes.backups import BackupTool, last_words
+from infra_conformance.probes.backups import BackupTool, dumped_rows, last_words
 from infra_conformance.probes.checksums import differences
 
 HEADER, FOOTER = b"-- PostgreSQL database dump\n", b"-- PostgreSQL database dump complete\n"
@@ -46,11 +46,13 @@ def _checksum_line(data: bytes, name: str) -> bytes:
 
 @pytest.mark.control("BAK-01", severity="critical", claims=["Z11", "P8", "L6"])
 def test_backup_is_whole_and_verified(backups, first_backup, checksums_now):
-    """A backup is a compressed pg_dump of every table, run to its end, with a matching SHA-256 file.
+    """A backup is a compressed pg_dump of every table and its rows, run to its end, with a matching SHA-256 file.
 
     Rationale: a backup is only found to be empty or cut short on the day it is needed. The suite makes
     one with the stack's own command, reads it back, decompresses it, finds a CREATE TABLE for every table
-    in the database and pg_dump's closing line, checks the checksum file, and runs the stack's verification.
+    in the database, rows for every table that has some (a schema-only dump, or one that leaves out a
+    table's data, restores an empty CRM) and pg_dump's closing line, checks the checksum file, and runs
+    the stack's verification.
 
     Fix: Write the dump to a temporary name, check it (`gzip -t`, the closing line), then move it into place
     and write `sha256sum` beside it; never leave a partial file under a backup's name.
@@ -65,9 +67,12 @@ def test_backup_is_whole_and_verified(backups, first_backup, checksums_now):
         pytest.fail(f"{path}: expected a whole gzip file, found {type(error).__name__}: {error}")
     assert dump.startswith(b"--\n" + HEADER), f"{path}: expected a pg_dump, found {dump[:60]!r}"
     assert FOOTER in dump[-600:], f"{path}: expected pg_dump's closing line, found a dump cut short"
-    tables = list(checksums_now())
+    tables = checksums_now()
     absent = [t for t in tables if f"CREATE TABLE {t} (".encode() not in dump]
     assert not absent, f"{path}: expected every table, found no {', '.join(absent[:5])}"
+    empty = [f"{t} ({rows} rows in the database)" for t, (rows, _) in tables.items()
+             if rows and not dumped_rows(dump, t)]
+    assert not empty, f"{path}: expected the rows of every table, found none for {', '.join(empty[:5])}"
     recorded = backups.read(path + ".sha256")
     assert recorded.split()[:1] == [hashlib.sha256(data).hexdigest().encode()], (
         f"{path}.sha256: expected the backup's SHA-256, found {recorded[:80]!r}")

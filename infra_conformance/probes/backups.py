@@ -1,4 +1,5 @@
-"""The stack's backup commands, run in one-off containers of its backup service, and their files."""
+"""The stack's backup commands, run in one-off containers of its backup service, their files, and the rows a dump
+carries."""
 
 from __future__ import annotations
 
@@ -82,3 +83,16 @@ class BackupTool:
     def age(self, seconds: float, *paths: str) -> None:
         """Set the files' modification time ``seconds`` in the past."""
         self._checked("age", "touch", "-d", f"@{int(time.time() - seconds)}", "--", *paths)
+
+
+def dumped_rows(dump: bytes, table: str) -> int:
+    """The rows of ``table`` in a plain pg_dump: the lines of its ``COPY ... FROM stdin`` block; 0 without one.
+
+    >>> dumped_rows(b"COPY public.t (a) FROM stdin;\\n1\\n2\\n\\\\.\\n", "public.t"), dumped_rows(b"", "public.t")
+    (2, 0)
+    """
+    start = dump.find(f"COPY {table} (".encode())
+    if start < 0:
+        return 0
+    block = dump[dump.index(b"\n", start) + 1:]
+    return block[:block.find(b"\\.\n")].count(b"\n")

@@ -43,7 +43,7 @@ def installed(tmp_path_factory):
     wheel = next((place / "dist").glob("infra_conformance-*.whl"))
     made = _sh([sys.executable, "-m", "venv", place / "venv"])
     assert made.returncode == 0, made.stderr
-    pip = _sh([place / "venv" / "bin" / "pip", "install", "-q", "--disable-pip-version-check", wheel])
+    pip = _sh([place / "venv" / "bin" / "pip", "install", "-q", "--disable-pip-version-check", "--no-compile", wheel])
     assert pip.returncode == 0, pip.stderr[-2000:]
     site = _sh([place / "venv" / "bin" / "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
     return {"bin": place / "venv" / "bin", "site": site.stdout.strip(), "wheel": wheel, "place": place,
