@@ -35,6 +35,9 @@ def test_no_secrets_in_env_or_image(stack, container, service):
     A variable named like a secret whose value is a number, a boolean or a path
     (`TOKEN_TTL_S=3600`, `SECRETS_DIR=/run/secrets`) is a setting about secrets, not one.
 
+    Covers: the container's and the image's environment, the image history, the labels,
+    the configured and the running command lines, and the healthcheck.
+
     Fix: Pass secrets as compose `secrets:` files read from `/run/secrets/<name>`, never
     in `environment:`, `labels:`, `command:`, a healthcheck or a Dockerfile `ENV`/`ARG`;
     give a program that reads a password only from its arguments a wrapper that passes

@@ -182,6 +182,9 @@ def test_only_profile_services_run(stack):
     one-off job behind a compose profile that is rarely used) is checked by none of
     them, so it would pass unseen.
 
+    Covers: every service of every compose profile in the compose files, and every
+    container of the project.
+
     Fix: Remove the service from the compose files, or list it in the profile's
     `[services]` with its user and ports, so that every control checks it.
 
@@ -209,6 +212,8 @@ def test_every_data_service_is_described(stack):
     server but no `[redis]` section runs no Redis control at all and says nothing; a
     second Redis beside the described one is never looked at either. Either way the
     server's users, persistence and dangerous commands go unchecked, and the run can pass.
+
+    Covers: every running container of the project.
 
     Fix: Add the section the message names (`conformance init` writes it, commented, with
     TODOs for the users and secrets only you can name); for a second server of a kind, mark

@@ -201,6 +201,8 @@ def test_memory_limits_fit_budget(stack):
     Rationale: limits that add up to more than the device has are no limits at all:
     under load the services can together exhaust the host.
 
+    Covers: the memory limit of every service.
+
     Fix: Lower the services' `mem_limit` until they add up to the profile's
     `budgets.memory_mb`.
 

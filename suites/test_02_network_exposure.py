@@ -77,6 +77,8 @@ def test_no_container_on_default_bridge(stack):
     reach it. Compose gives each project its own networks; `network_mode: bridge`
     leaves them.
 
+    Covers: every container of the project.
+
     Fix: Remove `network_mode: bridge`; attach the service to the project's networks.
 
     References: CIS Docker Benchmark v1.6.0 5.30; https://docs.docker.com/engine/network/drivers/bridge/

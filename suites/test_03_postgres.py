@@ -174,6 +174,9 @@ def test_app_role_attribute(stack, pg_admin, attribute):
     ROLE to it, and so does every other login role, such as a read-only or reporting
     one: its password is a way in as well.
 
+    Covers: every login role but the profile's admin, itself and through every role it
+    is a member of.
+
     Fix: `ALTER ROLE app NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION;`
     for each login role, and `REVOKE` memberships of privileged and built-in roles.
 
@@ -219,6 +222,8 @@ def test_app_role_only_profile_grants(stack, pg_admin):
     attach code or locks to tables it only needs to read and write; least privilege
     limits what a compromised API can do.
 
+    Covers: every table of the database.
+
     Fix: `REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM app;`
     and grant only the profile's privileges.
 
@@ -247,6 +252,8 @@ def test_public_cannot_create_in_schemas(pg_admin):
     Rationale: with CREATE for PUBLIC, any role can plant a function or operator
     named like one the application calls, and code running with search_path
     resolution picks it up (CVE-2018-1058).
+
+    Covers: every schema of the database.
 
     Fix: `REVOKE CREATE ON SCHEMA public FROM PUBLIC;` for every schema.
 

@@ -30,6 +30,8 @@ def test_api_other_tenants_object_not_found(gateway_url, http, api_token, resour
     a second connection as the owner or a query outside the tenant's transaction
     would reopen what RLS closes. 404, not 403, also hides that the id exists.
 
+    Covers: GET only: not yet writes across tenants.
+
     Fix: Look objects up in the tenant's transaction (RLS) and answer 404 when the row
     is not visible.
 

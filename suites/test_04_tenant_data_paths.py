@@ -106,6 +106,8 @@ def test_no_unreviewed_definer_routine(stack, pg_admin):
     tenant. Each one is a hole in row-level security unless it checks the tenant
     itself, which only a review can tell.
 
+    Covers: every SECURITY DEFINER routine the app role can execute.
+
     Fix: Make the function `SECURITY INVOKER`, or revoke EXECUTE from the app role; if
     it must stay, check the tenant setting inside it, and list it in
     `postgres.definer_routines` once reviewed.

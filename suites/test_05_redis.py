@@ -74,6 +74,9 @@ def test_wrong_password_rejected(stack, redis_connect):
     password; the stack then looks protected and is not. A user the API never uses,
     such as one added for a dashboard, is a way in all the same.
 
+    Covers: every user that ACL USERS lists (with the profile's admin user; else the
+    profile's two users).
+
     Fix: Give each ACL user a strong password from a secret: `user app on >$(cat
     /run/secrets/redis_password) ...`; turn off or remove the users nothing needs.
 

@@ -76,6 +76,8 @@ def test_role_may_use_only_its_methods(stack, gateway_url, http, login, role_met
     that tenant. Each case logs in as the role's user through the gateway and sends one
     method to probe_path (GET, PATCH and DELETE to a fresh row made for the case).
 
+    Covers: the profile's probe_path only: not yet every route of every resource.
+
     Fix: Check the caller's role on every route that writes, and answer 403 to the
     others.
 

@@ -193,6 +193,8 @@ def test_forged_and_revoked_tokens_rejected(stack, gateway_url, http, api_login,
     that are not matched against the server's session, or a session that survives logout
     each hand the API to whoever can write a token.
 
+    Covers: the profile's me_path and probe_path only: not yet every protected route.
+
     Fix: Decode with an explicit `algorithms=["HS256"]`, require `exp`, check the token's
     session in Redis and its tenant against that session, and delete the session on
     logout.

@@ -243,6 +243,8 @@ def test_stack_stopped_and_started_keeps_its_data(stack, checksums_now, http, re
     container's own layer or on a tmpfs vanishes then, silently. The suite writes a row through the API,
     takes each table's row count and checksum, runs `down` and `up`, and compares.
 
+    Covers: every table, row for row.
+
     Fix: Keep every data directory on a named volume (`volumes: [pgdata:/var/lib/postgresql/data]`), never on
     a tmpfs or in the container.
 

@@ -54,6 +54,8 @@ def test_backup_is_whole_and_verified(backups, first_backup, checksums_now):
     table's data, restores an empty CRM) and pg_dump's closing line, checks the checksum file, and runs
     the stack's verification.
 
+    Covers: every table of the database, and the rows of every table that has some.
+
     Fix: Write the dump to a temporary name, check it (`gzip -t`, the closing line), then move it into place
     and write `sha256sum` beside it; never leave a partial file under a backup's name.
 
@@ -179,6 +181,8 @@ def test_round_trip_into_a_fresh_stack(stack, backups, checksums_now, http, reco
     Rationale: the backup that matters is the one restored onto a new disk. The suite writes a row, takes
     every table's row count and checksum, makes a backup, takes the stack down, removes the database's
     volumes (the backups' volume stays), starts a fresh stack, restores and compares.
+
+    Covers: every table, row for row.
 
     Fix: Dump with `--create --clean --if-exists` as a superuser, keep backups on their own volume, and
     restore with `psql -v ON_ERROR_STOP=1`.

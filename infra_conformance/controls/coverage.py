@@ -1,4 +1,5 @@
-"""Render ``docs/coverage.md``: each peer check and each claim, with the controls and mutants that cover it.
+"""Render ``docs/coverage.md``: each peer check and each claim, with the controls and mutants that cover it, and the
+instances of its promise that each control covers.
 
     python -m infra_conformance.controls.coverage > docs/coverage.md
 """
@@ -9,7 +10,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from infra_conformance.controls import mutants
+from infra_conformance.controls import instances, mutants
 from infra_conformance.controls.catalogue import controls
 
 ROOT = Path(__file__).parents[2]
@@ -83,6 +84,12 @@ def render(root: Path = ROOT) -> str:
         remark = f"open: {note['open']}" if "open" in note else (
             f"not applicable: {note['not_applicable']}" if "not_applicable" in note else "")
         lines.append(f"| {claim} | {_cell(text)} | {', '.join(ids)} | {', '.join(killers)} | {_cell(remark)} |")
+    lines += ["", "## What each control covers", "",
+              "The instances of its promise that a control checks: its cases range over the first ones (from its",
+              "arguments, `infra_conformance/controls/instances.py`), and each case over what its `Covers:` says.", "",
+              "| control | promise | covers |", "|---|---|---|"]
+    lines += [f"| {c.id} | {_cell(c.title)} | {_cell('; '.join(instances.covered(c.arguments, c.covers)))} |"
+              for c in sorted((c for _, c in controls()), key=lambda c: c.id)]
     return "\n".join(lines) + "\n"
 
 

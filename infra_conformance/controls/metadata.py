@@ -1,7 +1,8 @@
 """Control metadata: ``@pytest.mark.control("CTR-01", severity="high", claims=["Z6"])`` and its docstring.
 
 The title is the first docstring line; then come ``Rationale:``, ``Fix:`` (what to change,
-with a snippet) and ``References:`` (separated by ``;``), each a paragraph of its own.
+with a snippet), ``References:`` (separated by ``;``) and, where a case loops over instances of its promise,
+``Covers:`` (what it loops over), each a paragraph of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ class Control:
     fix: str = ""
     references: tuple[str, ...] = ()
     proves: str = ""
+    arguments: tuple[str, ...] = ()  # the test function's arguments: the fixtures and parameters its cases take
+    covers: str = ""
 
 
 def sections(doc: str) -> dict[str, str]:
@@ -41,7 +44,7 @@ def sections(doc: str) -> dict[str, str]:
     found = {}
     for paragraph in doc.split("\n\n")[1:]:
         name, colon, text = paragraph.partition(":")
-        if colon and name.strip() in ("Rationale", "Fix", "References"):
+        if colon and name.strip() in ("Rationale", "Fix", "References", "Covers"):
             found[name.strip()] = " ".join(text.split())
     return found
 
@@ -58,7 +61,8 @@ def control_of(function) -> Control | None:
     references = tuple(r.strip() for r in parts.get("References", "").split(";") if r.strip())
     return Control(mark.args[0] if mark.args else "", mark.kwargs.get("severity", ""),
                    tuple(mark.kwargs.get("claims", ())), title, parts.get("Rationale", ""),
-                   parts.get("Fix", ""), references, mark.kwargs.get("proves", ""))
+                   parts.get("Fix", ""), references, mark.kwargs.get("proves", ""),
+                   tuple(inspect.signature(function).parameters), parts.get("Covers", ""))
 
 
 def problems(control: Control, where: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""Each registry is the one source of its concept, and every user of it agrees: the control areas, the budget kinds
-and the data stores. Leave an entry out, or add a user that the registry does not know, and one of these fails."""
+"""Each registry is the one source of its concept, and every user of it agrees: the control areas, the budget kinds,
+the data stores and the instances a control covers. Leave an entry out, or add a user that the registry does not know, and one of these fails."""
 
 import inspect
 import typing
@@ -9,6 +9,7 @@ import pytest
 
 from infra_conformance.controls.areas import AREAS, BY_PREFIX, prefix
 from infra_conformance.controls.catalogue import controls
+from infra_conformance.controls.instances import INSTANCES, TOOLS
 from infra_conformance.engine.runfiles import ACCESS_LABEL, access_overlay
 from infra_conformance.measure import budgets
 from infra_conformance.profile.file import load_profile
@@ -70,3 +71,12 @@ def test_every_data_store_is_a_profile_section_that_the_suite_reaches():
     overlay = access_overlay(profile, networks, lambda: 1)
     reached = {spec["labels"][ACCESS_LABEL] for spec in overlay["services"].values()}
     assert reached == {store.service for store in profile.stores.values()}
+
+
+def test_every_argument_of_a_control_is_an_instance_or_a_tool():
+    """A new fixture or parameter that a control ranges over needs a line in controls/instances.py, so that
+    docs/coverage.md says what the control covers; one that only reaches the stack goes into TOOLS."""
+    used = {argument for _, control in controls() for argument in control.arguments}
+    assert used - INSTANCES.keys() - TOOLS == set(), "neither an instance nor a tool"
+    assert INSTANCES.keys() & TOOLS == set()
+    assert (INSTANCES.keys() | TOOLS) - used == set(), "named in controls/instances.py, used by no control"
