@@ -9,6 +9,7 @@ shows a stack trace, SQL or an internal path, fails; a 429 is retried, and one t
 import base64
 import json
 import time
+import uuid
 from urllib.parse import quote
 
 import jwt
@@ -193,7 +194,8 @@ def test_forged_and_revoked_tokens_rejected(stack, gateway_url, http, api_login,
     that are not matched against the server's session, or a session that survives logout
     each hand the API to whoever can write a token.
 
-    Covers: the profile's me_path and probe_path only: not yet every protected route.
+    Covers: the profile's me_path, and every resource's list, create, read, update and
+    delete routes.
 
     Fix: Decode with an explicit `algorithms=["HS256"]`, require `exp`, check the token's
     session in Redis and its tenant against that session, and delete the session on
@@ -229,11 +231,22 @@ def test_forged_and_revoked_tokens_rejected(stack, gateway_url, http, api_login,
     else:
         forged = "x.y.z"
     wrong = []
-    for path in (api.me_path, api.probe_path):
-        response = _send(http, "GET", gateway_url + path, headers={"Authorization": f"Bearer {forged}"})
+    for method, path in _protected_routes(api):
+        response = _send(http, method, gateway_url + path, headers={"Authorization": f"Bearer {forged}"},
+                         **({"json": []} if method in ("POST", "PATCH") else {}))
         if response.status_code not in (401, 403):
-            wrong.append(f"GET {path}: {response.status_code}")
+            wrong.append(f"{method} {path}: {response.status_code}")
     assert not wrong, f"a token {forgery}: expected 401 or 403, found {', '.join(wrong)}"
+
+
+def _protected_routes(api) -> list[tuple[str, str]]:
+    """Every route a token guards: the profile's me_path, and each resource's list and create routes and its item
+    routes, the item a random id. A body, where one is taken, is a JSON array, which no route accepts: a route that
+    let the token through answers 400 or 404, never creates or changes a row."""
+    item = uuid.uuid4()
+    return [("GET", api.me_path)] + [(method, path) for resource in api.resources for method, path in (
+        ("GET", resource), ("POST", resource), ("GET", f"{resource}/{item}"), ("PATCH", f"{resource}/{item}"),
+        ("DELETE", f"{resource}/{item}"))]
 
 
 def _fresh_login(stack, gateway_url, http) -> str:
