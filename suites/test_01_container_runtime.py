@@ -8,7 +8,6 @@ from infra_conformance.engine.container_files import read_head
 from infra_conformance.engine.hostconfig import security_options, swap_allowed
 from infra_conformance.engine.userns import inside_uid
 from infra_conformance.plugins.collection import skip_not_applicable
-from infra_conformance.plugins.hosts import inspecting
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 MAX_RESTARTS = 5
@@ -80,8 +79,8 @@ def test_processes_run_as_profile_user(request, stack, container, service, engin
     assert processes, f"{service}: the engine lists no processes; is the container running?"
     uid_map = gid_map = None
     if "userns" in engine_security and container.attrs["HostConfig"].get("UsernsMode") != "host":
-        with inspecting(stack, container, request.getfixturevalue("inspector_image")) as inspector:
-            uid_map, gid_map = (inspector.file(f"/proc/1/{ids}_map").content_string for ids in ("uid", "gid"))
+        inspector = request.getfixturevalue("inspectors").host(container)
+        uid_map, gid_map = (inspector.file(f"/proc/1/{ids}_map").content_string for ids in ("uid", "gid"))
     wrong = [f"{p['COMMAND']} (pid {p['PID']}) as uid {inside_uid(int(p['UID']), uid_map)}"
              for p in processes if inside_uid(int(p["UID"]), uid_map) != expected]
     assert not wrong, f"{service}: expected every process as uid {expected}, found {', '.join(wrong)}"

@@ -4,7 +4,6 @@ import ipaddress
 
 import pytest
 
-from infra_conformance.plugins.hosts import inspecting
 from infra_conformance.probes import reachability
 from infra_conformance.probes.sockets import ephemeral_range, listening_ports
 
@@ -114,7 +113,7 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
 
 
 @pytest.mark.control("NET-03", severity="critical", claims=["Z5", "P11"])
-def test_data_services_unreachable(stack, inspector_image, reach, record_property):
+def test_data_services_unreachable(stack, inspectors, reach, record_property):
     """A front service cannot open a connection to the data services it must not reach.
 
     Rationale: the gateway faces the outside; if it is compromised, internal networks
@@ -134,8 +133,8 @@ def test_data_services_unreachable(stack, inspector_image, reach, record_propert
     source, target, port = reach
     addresses = [target] + [n["IPAddress"] for n in
                             stack.container(target).attrs["NetworkSettings"]["Networks"].values() if n["IPAddress"]]
-    with inspecting(stack, stack.container(source), inspector_image) as host:
-        outcomes = {address: reachability.probe(host, address, port) for address in addresses}
+    host = inspectors.host(stack.container(source))
+    outcomes = {address: reachability.probe(host, address, port) for address in addresses}
     record_property("unrepeated_connections", [address for address, outcome in outcomes.items()
                                                if outcome == reachability.UNREPEATED])
     unclear = {address: outcome for address, outcome in outcomes.items()

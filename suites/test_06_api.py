@@ -8,7 +8,6 @@ import pytest
 from infra_conformance.engine.wait import wait_for
 from infra_conformance.plugins.clients import answered
 from infra_conformance.plugins.collection import skip_not_applicable
-from infra_conformance.plugins.hosts import inspecting
 
 
 @pytest.mark.control("API-01", severity="high", claims=["N6", "Z10"])
@@ -175,7 +174,7 @@ def _is_prometheus(text: str) -> bool:
 
 
 @pytest.mark.control("API-04", severity="medium", claims=["P2"])
-def test_metrics_inside_only(stack, gateway_listeners, inspector_image):
+def test_metrics_inside_only(stack, gateway_listeners, inspectors):
     """Prometheus metrics are served inside the stack, in the text format, and never through the gateway, on any of
     its listeners.
 
@@ -191,8 +190,8 @@ def test_metrics_inside_only(stack, gateway_listeners, inspector_image):
     api = stack.profile.api
     if api.metrics_service is None:
         skip_not_applicable("api.metrics_service", "the profile names no api.metrics_service")
-    with inspecting(stack, stack.container(api.metrics_service), inspector_image) as host:
-        status, headers, body = _inside_get(host, api.metrics_port, api.metrics_path)
+    status, headers, body = _inside_get(inspectors.host(stack.container(api.metrics_service)), api.metrics_port,
+                                        api.metrics_path)
     where = f"{api.metrics_service}:{api.metrics_port}{api.metrics_path}"
     assert status.split(" ")[1:2] == ["200"], f"GET {where} from inside: expected 200, found {status or 'no answer'}"
     assert "content-type: text/plain" in headers, f"GET {where}: expected text/plain, the Prometheus text format"

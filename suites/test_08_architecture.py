@@ -6,7 +6,6 @@ import pytest
 
 from infra_conformance.engine.container_files import FileProblem, read_head, resolve_command
 from infra_conformance.engine.platforms import elf_platform, emulated_program, image_platform, shebang
-from infra_conformance.plugins.hosts import inspecting
 
 # For each process outside the inspector's own mount namespace: pid, executable, its first 20 bytes, argv;
 # a process that ends while it is read is left out (a healthcheck's, typically).
@@ -21,14 +20,13 @@ for d in /proc/[0-9]*; do
 done"""
 
 
-def _processes(stack, container, image) -> list[dict]:
+def _processes(container, inspectors) -> list[dict]:
     """The executables of the container's processes, read by an inspector running as each process's user."""
     top = container.top(ps_args="-o pid,uid,gid")
     users = sorted({f"{uid}:{gid}" for _pid, uid, gid in top["Processes"]})
     found = []
     for user in users:
-        with inspecting(stack, container, image, user=user) as inspector:
-            lines = inspector.check_output("bash -c %s", PROCESSES).splitlines()
+        lines = inspectors.host(container, user).check_output("bash -c %s", PROCESSES).splitlines()
         assert lines, f"could not read the executable of any process of user {user}"
         for line in lines:
             pid, exe, head, cmdline = line.split("\t")
@@ -76,7 +74,7 @@ def test_image_is_for_the_run_platform(stack, container, service):
 
 @pytest.mark.running
 @pytest.mark.control("ARCH-02", severity="high", claims=["N9"], proves="platform")
-def test_executables_are_for_the_run_platform(stack, container, service, inspector_image):
+def test_executables_are_for_the_run_platform(stack, container, service, inspectors):
     """Every process of the service, and its entrypoint, runs an executable built for the run's platform.
 
     Rationale: an image can be labelled arm64 and still carry an amd64 binary copied
@@ -92,7 +90,7 @@ def test_executables_are_for_the_run_platform(stack, container, service, inspect
     References: https://docs.docker.com/build/building/multi-platform/; https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html
     """
     wanted, wrong = stack.platform.platform, []
-    for process in _processes(stack, container, inspector_image):
+    for process in _processes(container, inspectors):
         program = emulated_program(process["exe"], process["argv"]) if stack.platform.emulated else None
         try:
             path, head = read_head(container, program) if program else (process["exe"], process["head"])
