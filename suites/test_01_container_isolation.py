@@ -5,10 +5,9 @@ import posixpath
 import pytest
 
 from infra_conformance.engine import daemon
-from infra_conformance.engine.hostconfig import log_space, seccomp_allows_everything, security_options
+from infra_conformance.engine.hostconfig import MIB, log_space, seccomp_allows_everything, security_options
 from infra_conformance.profile.scaffold import kind_of
 
-MIB = 1024 ** 2
 SENSITIVE_HOST_DIRS = ("/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/root", "/home", "/run",
                        "/var/run", "/var/lib/docker", "/var/lib/containerd")
 # Below these even a read-only mount is sensitive: runtime sockets, credentials, the host's configuration and keys,

@@ -5,14 +5,12 @@ import pytest
 
 from infra_conformance.engine import daemon
 from infra_conformance.engine.container_files import read_head
-from infra_conformance.engine.hostconfig import security_options, swap_allowed
+from infra_conformance.engine.hostconfig import MIB, engine_true, security_options, swap_allowed
 from infra_conformance.engine.userns import inside_uid
 from infra_conformance.plugins.collection import skip_not_applicable
 
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 MAX_RESTARTS = 5
-MIB = 1024 ** 2
-TRUE = ("1", "t", "true")  # how the engine parses the option's value (Go's strconv.ParseBool)
 
 
 def _processes(container) -> list[dict]:
@@ -137,7 +135,7 @@ def test_no_new_privileges(container, service):
     References: CIS Docker Benchmark v1.6.0 5.26; https://docs.docker.com/reference/compose-file/services/#security_opt
     """
     value = security_options(container.attrs["HostConfig"]).get("no-new-privileges", "")
-    assert value.lower() in TRUE, (f"{service}: expected security_opt no-new-privileges:true, the last one the engine "
+    assert engine_true(value), (f"{service}: expected security_opt no-new-privileges:true, the last one the engine "
                                    f"reads, found {value or 'none'}")
 
 
@@ -167,7 +165,7 @@ def test_read_only_root_filesystem(stack, container, service):
 
 
 @pytest.mark.control("CTR-06", severity="medium", claims=["Z7", "P6"])
-def test_memory_and_cpu_limits(stack, container, service, engine_client):
+def test_memory_and_cpu_limits(stack, container, service, engine_limits_swap):
     """Memory and CPU limits are set, swap adds no more than the memory limit, and the OOM killer is on.
 
     Rationale: on a 4 GB Pi, one runaway service without limits takes the memory or
@@ -183,7 +181,7 @@ def test_memory_and_cpu_limits(stack, container, service, engine_client):
     host = dict(container.attrs["HostConfig"])
     assert host["Memory"] > 0, f"{service}: expected a memory limit, found none"
     assert host["NanoCpus"] > 0 or host["CpuQuota"] > 0, f"{service}: expected a CPU limit, found none"
-    if engine_client.info().get("SwapLimit") is False:  # the kernel has no swap accounting (often on a Pi): the
+    if not engine_limits_swap:  # the kernel has no swap accounting (often on a Pi): the
         # engine sets every container's swap to -1, so the declared limit is the evidence
         host["MemorySwap"] = stack.config["services"].get(service, {}).get("memswap_limit") or 0
     swap = swap_allowed(host)

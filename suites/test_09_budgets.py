@@ -6,12 +6,12 @@ import time
 import pytest
 
 from infra_conformance.engine.daemon import service_of, stats_now
+from infra_conformance.engine.hostconfig import MIB
 from infra_conformance.measure import budgets
 from infra_conformance.measure.emulation import PI4_CORES
 from infra_conformance.measure.stats import memory_bytes
 from infra_conformance.plugins.collection import skip_not_applicable
 
-MIB = 1024 * 1024
 # Per DB query: with 50, one hiccup of the host moved the p95 of three sub-millisecond queries from 0.8 to 1.8 ms
 # (docs/budgets.md); a slow query stops after DB_SAMPLE_S.
 DB_SAMPLES, DB_SAMPLE_S = 200, 2.0

@@ -40,7 +40,7 @@ INSTANCES = {
 }
 # Arguments that are how a control reaches the stack, not what it ranges over.
 TOOLS = {"stack", "request", "record_property", "record_budget", "http", "gateway_url", "inspector",
-         "inspectors", "engine_client", "engine_security", "pg_admin", "pg_app", "pg_app_params", "checksums_now",
+         "inspectors", "engine_limits_swap", "engine_security", "pg_admin", "pg_app", "pg_app_params", "checksums_now",
          "redis_admin", "redis_connect", "redis_client", "api_login", "api_token", "login", "tokens", "other_tenant",
          "other_api_tenant", "backups", "first_backup", "load_run", "measuring", "emulation_plan"}
 WHOLE = "the stack as a whole"

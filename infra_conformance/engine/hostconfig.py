@@ -3,9 +3,10 @@
 import json
 import re
 
-UNITS = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
+MIB = 1024 ** 2
+UNITS = {"": 1, "k": 1024, "m": MIB, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
 # The log drivers that keep a container's logs on the engine's disk, with their default max-size and max-file.
-LOCAL_LOG_DEFAULTS = {"json-file": (None, 1), "local": (20 * 1024 ** 2, 5)}
+LOCAL_LOG_DEFAULTS = {"json-file": (None, 1), "local": (20 * MIB, 5)}
 BLOCKING_SECCOMP_ACTIONS = {"SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
                             "SCMP_ACT_TRAP"}
 
@@ -36,6 +37,15 @@ def security_options(host_config: dict) -> dict[str, str]:
         name, separator, value = item.replace("=", ":", 1).partition(":")
         found[name] = value if separator else "true"
     return found
+
+
+def engine_true(value: str) -> bool:
+    """Whether the engine reads an option's value as true (Go's ``strconv.ParseBool``).
+
+    >>> engine_true("true"), engine_true("1"), engine_true("T"), engine_true("false"), engine_true("")
+    (True, True, True, False, False)
+    """
+    return value.lower() in ("1", "t", "true")
 
 
 def seccomp_allows_everything(value: str) -> bool:
