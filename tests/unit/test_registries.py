@@ -1,5 +1,6 @@
 """Each registry is the one source of its concept, and every user of it agrees: the control areas, the budget kinds,
-the data stores and the instances a control covers. Leave an entry out, or add a user that the registry does not know, and one of these fails."""
+the data stores and the instances a control covers. Leave an entry out, or add a user that the registry does not
+know, and one of these fails."""
 
 import inspect
 import typing
