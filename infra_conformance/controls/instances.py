@@ -29,6 +29,7 @@ INSTANCES = {
     "role_method": "every role and every method",
     "gateway_listeners": LISTENERS, "gateway_response": LISTENERS,
     "tenant_relations": "every relation that holds tenant rows",
+    "tenant_paths": "every relation that reaches tenant rows without the tenant column",
     "route": "every body-taking route (login, create, update)",
     "malformed": "every kind of malformed body",
     "forgery": "every kind of forged token",

@@ -108,9 +108,12 @@ GREEN_VARIANTS = STACKS / "green-variants"
 def test_promises_kept_in_unusual_ways_pass(run_suite):
     """Each of these once failed on a stack that kept its promise: a secret-named setting (TOKEN_TTL_S=3600) and a
     secrets path in the environment, a UDP client socket, a trigger that forces the tenant column, and a malformed
-    body sent after the flood controls used up the API's rate limit."""
+    body sent after the flood controls used up the API's rate limit; a view and a notes table that reach tenant rows
+    without the tenant column and keep them in the tenant."""
     run = run_suite("--compose-file", str(GREEN_VARIANTS / "compose.yaml"), "--pi-emulation", "off",
-                    "--control", "CTR-12,NET-02,RLS-05,GW-05,API-03", env={"GREEN_DIR": str(GREEN_VARIANTS)})
+                    "--control", "CTR-12,NET-02,RLS-05,GW-05,API-03,RLS-12,RLS-13,RLS-15",
+                    env={"GREEN_DIR": str(GREEN_VARIANTS)})
     assert run.returncode == 0, run.tail(40)
     outcomes = {c["id"] for c in run.summary["controls"] if c["outcome"] == "passed"}
-    assert outcomes >= {"CTR-12", "NET-02", "RLS-05", "GW-05", "API-03"}, run.summary["totals"]
+    assert outcomes >= {"CTR-12", "NET-02", "RLS-05", "GW-05", "API-03", "RLS-12", "RLS-13", "RLS-15"}, (
+        run.summary["totals"])
