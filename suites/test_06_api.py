@@ -2,11 +2,11 @@
 
 import json
 import re
+import uuid
 
 import pytest
 
-from infra_conformance.engine.wait import wait_for
-from infra_conformance.plugins.clients import answered
+from infra_conformance.plugins.clients import unlimited
 from infra_conformance.plugins.collection import skip_not_applicable
 
 
@@ -50,7 +50,7 @@ def login(api_login):
 
 def _create(http, url: str, body: dict, auth: dict) -> str:
     """POST ``body`` to ``url``; the new row's URL."""
-    created = http.post(url, json=body, headers=auth)
+    created = unlimited(lambda: http.post(url, json=body, headers=auth), f"POST {url}")
     assert created.status_code in (200, 201), (
         f"POST {url} with probe_body: expected 201 with an id, found {created.status_code} {created.text[:200]}")
     return f"{url}/{created.json()['id']}"
@@ -63,19 +63,32 @@ def probe_row(stack, gateway_url, http, login):
     owner = login(api.email)
     url = _create(http, gateway_url + api.probe_path, api.probe_body, owner)
     yield url
-    http.delete(url, headers=owner)
+    unlimited(lambda: http.delete(url, headers=owner), f"DELETE {url}")
+
+
+def _routes(api, method: str) -> list[str]:
+    """Every route of every resource (probe_path and resources) that takes ``method``: a resource's list for GET and
+    POST, and an item with a random id for GET, PATCH and DELETE, so that no row is read, changed or deleted."""
+    item = uuid.uuid4()
+    paths = dict.fromkeys((api.probe_path, *api.resources))
+    return [route for path in paths for route in (
+        ([path] if method in ("GET", "POST") else []) + ([f"{path}/{item}"] if method != "POST" else []))]
 
 
 @pytest.mark.control("API-02", severity="high", claims=["P1", "N3", "Z10"])
 def test_role_may_use_only_its_methods(stack, gateway_url, http, login, role_method, request):
-    """Each role may use the methods the profile grants it and gets 403 for the others.
+    """Each role may use the methods the profile grants it and gets 403 for the others, on every resource route.
 
     Rationale: a role stored but never checked is no permission at all: any account of a
     tenant, a client's or a supplier's included, could change or delete every record of
     that tenant. Each case logs in as the role's user through the gateway and sends one
-    method to probe_path (GET, PATCH and DELETE to a fresh row made for the case).
+    method to probe_path (GET, PATCH and DELETE to a fresh row made for the case), then
+    to every route of every resource that takes the method, with a random id and a body
+    no route accepts (a JSON array): a denied role must get 403 there too, before any
+    lookup or validation; a permitted one must get past the guard (no 401, 403 or 5xx).
 
-    Covers: the profile's probe_path only: not yet every route of every resource.
+    Covers: every role and every method, on probe_path and on each resource's list,
+    create, read, update and delete routes.
 
     Fix: Check the caller's role on every route that writes, and answer 403 to the
     others.
@@ -84,15 +97,25 @@ def test_role_may_use_only_its_methods(stack, gateway_url, http, login, role_met
     """
     role, method = role_method
     api = stack.profile.api
-    url = request.getfixturevalue("probe_row") if method in ("GET", "PATCH", "DELETE") else gateway_url + api.probe_path
-    response = http.request(method, url, json=api.probe_body if method in ("POST", "PATCH") else None,
-                            headers=login(api.role_users[role]))
-    if method == "POST" and response.ok:
-        http.delete(f"{url}/{response.json()['id']}", headers=login(api.email))
     permitted = role in api.method_roles[method]
+    auth = login(api.role_users[role])
+    url = request.getfixturevalue("probe_row") if method in ("GET", "PATCH", "DELETE") else gateway_url + api.probe_path
+    response = unlimited(lambda: http.request(
+        method, url, json=api.probe_body if method in ("POST", "PATCH") else None, headers=auth), f"{method} {url}")
+    if method == "POST" and response.ok:
+        unlimited(lambda: http.delete(f"{url}/{response.json()['id']}", headers=login(api.email)), f"DELETE {url}")
     assert response.ok if permitted else response.status_code == 403, (
         f"{method} {url.removeprefix(gateway_url)} as {role}: expected {'success' if permitted else 403}, "
         f"found {response.status_code} {response.text[:200]}")
+    wrong = []
+    for route in _routes(api, method):
+        status = unlimited(lambda route=route: http.request(
+            method, gateway_url + route, headers=auth, json=[] if method in ("POST", "PATCH") else None),
+            f"{method} {route} as {role}").status_code
+        if (status in (401, 403) or status >= 500) if permitted else status != 403:
+            wrong.append(f"{method} {route}: {status}")
+    assert not wrong, (f"as {role}: expected {'no 401, 403 or 5xx' if permitted else '403'} on every route, "
+                       f"found {', '.join(wrong)}")
 
 
 def _surrogates(fields: dict) -> bytes:
@@ -100,19 +123,11 @@ def _surrogates(fields: dict) -> bytes:
     return json.dumps({k: "\ud800" if isinstance(v, str) else v for k, v in fields.items()}).encode()
 
 
-RATE_WAIT_S = 30  # the gateway's limits refill within seconds; a 429 that outlasts this is a finding
 MALFORMED = {  # name -> the body, made from the fields a route expects
     "invalid-json": lambda fields: json.dumps(fields).encode()[:-1],
     "lone-surrogate": _surrogates,
     "not-an-object": lambda fields: json.dumps([fields]).encode(),
 }
-
-
-def _unlimited(send, what: str):
-    """The answer once the gateway lets the request through: a 429 (a rate limit that other controls used up) says
-    nothing of the API, so the request is sent again until the limit has refilled, within RATE_WAIT_S."""
-    return wait_for(lambda: answered(send()), what, errors=(ConnectionError,), timeout_s=RATE_WAIT_S, poll_s=1.0,
-                    hint="the gateway kept answering 429 or 5xx: is its rate limit far tighter than the profile's?")
 
 
 @pytest.mark.control("API-03", severity="medium", claims=["Z10"])
@@ -140,12 +155,12 @@ def test_malformed_body_rejected(stack, gateway_url, http, login, route, malform
             pytest.skip("not checked: the profile sets no api.probe_body")
         method, url, auth, fields = "POST", gateway_url + api.probe_path, login(api.email), api.probe_body
         if route == "update":
-            listed = _unlimited(lambda: http.get(url, headers=auth), f"GET {api.probe_path}")
+            listed = unlimited(lambda: http.get(url, headers=auth), f"GET {api.probe_path}")
             assert listed.status_code == 200, f"GET {api.probe_path}: expected 200, found {listed.status_code}"
             items = listed.json()
             method, url = "PATCH", f"{url}/{(items['items'] if isinstance(items, dict) else items)[0]['id']}"
     path = url.removeprefix(gateway_url)
-    response = _unlimited(lambda: http.request(method, url, data=MALFORMED[malformed](fields),
+    response = unlimited(lambda: http.request(method, url, data=MALFORMED[malformed](fields),
                                                headers={"Content-Type": "application/json", **auth}),
                           f"{method} {path}")
     assert response.status_code == 400, (

@@ -35,7 +35,8 @@ class Api(Strict):
                         "the security headers, and gzip for text")
     role_users: dict[Slug, Email] = Field({}, description="role -> a user of `tenant` with that role")
     method_roles: dict[Literal["GET", "POST", "PATCH", "DELETE"], tuple[Slug, ...]] = Field(
-        {}, description="method -> the roles allowed to send it to `probe_path`; any other gets 403")
+        {}, description="method -> the roles allowed to send it to every resource route (`probe_path` and "
+                    "`resources`); any other gets 403")
     probe_body: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")], str | int | bool] = Field(
         {}, description="a row that POST `probe_path` accepts; needed when method_roles lists a write")
     api_rate_per_s: int = Field(0, ge=0, le=1000, description="the gateway's /api/ limit per bearer token (0: none)")

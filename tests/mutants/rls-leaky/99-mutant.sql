@@ -25,3 +25,8 @@ CREATE POLICY suppliers_add ON suppliers FOR INSERT
 RESET ROLE;
 -- orders: owned by the role the API connects as.
 ALTER TABLE orders OWNER TO crm_app;
+-- tasks: the API deletes them through a SECURITY DEFINER helper owned by the superuser, which row-level security
+-- never limits: a DELETE by id removes another tenant's task.
+CREATE FUNCTION public.remove_task(task uuid) RETURNS SETOF uuid LANGUAGE sql SECURITY DEFINER
+    AS $$ DELETE FROM public.tasks WHERE id = task RETURNING id $$;
+GRANT EXECUTE ON FUNCTION public.remove_task(uuid) TO crm_app;
