@@ -6,6 +6,7 @@ committed.
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from infra_conformance.plugins.clients import identifier
 from infra_conformance.plugins.tenancy import count, query, rejected, run, scoped
@@ -15,19 +16,24 @@ CHANGES = {"UPDATE": "UPDATE {t} SET {c} = {c} WHERE {c} = %s", "DELETE": "DELET
 
 
 @pytest.mark.control("RLS-05", severity="critical", claims=["Z1", "P1"])
-def test_insert_for_other_tenant_rejected(stack, pg_admin, pg_app, tenant_ids, tenant_table, tenant, other_tenant):
-    """With a tenant set, a valid INSERT carrying another tenant's id never lands in the other tenant's data.
+@pytest.mark.parametrize("write", ["INSERT", "UPDATE"])
+def test_row_for_other_tenant_rejected(stack, pg_admin, pg_app, tenant_ids, tenant_table, tenant, other_tenant,
+                                       write):
+    """With a tenant set, a valid INSERT carrying another tenant's id, or an UPDATE that moves one of the tenant's
+    own rows to another tenant, never lands in the other tenant's data.
 
     Rationale: without a WITH CHECK that holds, a tenant can plant rows in another
-    tenant's data: fake invoices, users or tasks that the victim then trusts. The row is
-    a copy of one of the tenant's own (required columns, unique text made unique), so
-    that only the tenant policy can stop it. Row-level security rejects it; a BEFORE
-    INSERT trigger that sets the tenant from the session keeps the promise too, so where
-    the row went is what counts. An INSERT that fails for another reason shows nothing
-    of the policy: that case is not checked, and says why.
+    tenant's data: fake invoices, users or tasks that the victim then trusts, inserted
+    there or moved there from its own. The row is a copy of one of the tenant's own
+    (required columns, unique text made unique), so that only the tenant policy can
+    stop it; the UPDATE moves that copy. Row-level security rejects it; a trigger that
+    sets the tenant from the session keeps the promise too, so where the row went is
+    what counts. A write that fails for another reason shows nothing of the policy:
+    that case is not checked, and says why.
 
-    Fix: Give INSERT policies `WITH CHECK (tenant_id =
-    NULLIF(current_setting('app.tenant_id', true), '')::uuid)`.
+    Fix: Give INSERT and UPDATE policies `WITH CHECK (tenant_id =
+    NULLIF(current_setting('app.tenant_id', true), '')::uuid)`; an UPDATE policy
+    without WITH CHECK uses its USING, so never write `WITH CHECK (true)`.
 
     References: https://www.postgresql.org/docs/15/sql-createpolicy.html
     """
@@ -40,15 +46,22 @@ def test_insert_for_other_tenant_rejected(stack, pg_admin, pg_app, tenant_ids, t
     if not before:
         pytest.skip(f"not checked: {where} has no row to copy into a valid INSERT")
     try:
-        pg_app.execute(statement, (other,))
+        if write == "INSERT":
+            pg_app.execute(statement, (other,))
+        else:
+            copy = pg_app.execute(statement + sql.SQL(" RETURNING ctid::text"), (own,)).fetchone()[0]
+            before += 1
+            pg_app.execute(query(stack, "UPDATE {t} SET {c} = %s WHERE ctid = %s::tid", tenant_table), (other, copy))
     except psycopg.errors.InsufficientPrivilege:
         return
     except psycopg.Error as error:
-        pytest.skip(f"not checked: {where}: the copied row failed for another reason ({type(error).__name__}: "
+        pytest.skip(f"not checked: {where}: the {write} failed for another reason ({type(error).__name__}: "
                     f"{error.diag.message_primary}), which shows nothing of the tenant policy")
     after = pg_app.execute(own_rows, (own,)).fetchone()[0]
-    assert after == before + 1, (f"{where}: expected an INSERT with tenant {other_tenant}'s id rejected, or its row "
-                                 f"kept in tenant {tenant}, found the row inserted for {other_tenant}")
+    landed = before + 1 if write == "INSERT" else before
+    assert after == landed, (f"{where}: expected {'an INSERT with' if write == 'INSERT' else 'an UPDATE to'} tenant "
+                             f"{other_tenant}'s id rejected, or its row kept in tenant {tenant}, found the row "
+                             f"{'inserted for' if write == 'INSERT' else 'moved to'} {other_tenant}")
 
 
 @pytest.mark.control("RLS-06", severity="critical", claims=["Z1", "P1"])

@@ -37,6 +37,7 @@ INSTANCES = {
     "command": "every dangerous Redis command",
     "setting": "every Redis memory setting",
     "change": "every kind of cross-tenant change",
+    "write": "a row inserted for, and a row moved to, the other tenant",
     "damage": "every kind of damaged backup",
 }
 # Arguments that are how a control reaches the stack, not what it ranges over.

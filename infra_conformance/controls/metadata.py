@@ -56,7 +56,7 @@ def control_of(function) -> Control | None:
         return None
     mark = marks[0]
     doc = inspect.getdoc(function) or ""
-    title = doc.splitlines()[0] if doc else ""
+    title = " ".join(doc.split("\n\n")[0].split())  # the first paragraph, which may wrap
     parts = sections(doc)
     references = tuple(r.strip() for r in parts.get("References", "").split(";") if r.strip())
     return Control(mark.args[0] if mark.args else "", mark.kwargs.get("severity", ""),

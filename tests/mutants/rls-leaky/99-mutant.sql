@@ -2,6 +2,9 @@
 SET ROLE crm_owner;
 -- clients: a second permissive policy is OR-ed with the tenant policy.
 CREATE POLICY clients_read_all ON clients FOR SELECT USING (true);
+-- clients: and an UPDATE policy whose WITH CHECK lets a row move to any tenant.
+CREATE POLICY clients_edit ON clients FOR UPDATE
+    USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK (true);
 -- professionals: "for the admin screens".
 CREATE POLICY professionals_admin ON professionals FOR ALL USING (true) WITH CHECK (true);
 -- employees: an INSERT policy that checks nothing.
