@@ -60,10 +60,14 @@ async def live_connection(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.As
 
 
 @asynccontextmanager
-async def tenant_tx(pool: AsyncConnectionPool, tenant_id: uuid.UUID) -> AsyncIterator[psycopg.AsyncConnection]:
-    """Yield a connection inside one transaction that row-level security limits to `tenant_id`."""
+async def tenant_tx(pool: AsyncConnectionPool, tenant_id: uuid.UUID,
+                    user_id: uuid.UUID | None = None) -> AsyncIterator[psycopg.AsyncConnection]:
+    """Yield a connection inside one transaction that row-level security limits to `tenant_id`; the audit trail
+    names `user_id` (SET LOCAL app.user_id) as the actor of its writes."""
     async with live_connection(pool) as conn, conn.transaction():
         await set_tenant(conn, tenant_id)
+        if user_id is not None:
+            await conn.execute("SELECT set_config('app.user_id', %s, true)", (str(user_id),))
         yield conn
 
 

@@ -158,7 +158,8 @@ def _row_id(request: Request) -> uuid.UUID:
 
 async def _query(request: Request, query: sql.Composable, params: tuple, many: bool = False):
     """Run one statement in the caller's tenant-scoped transaction."""
-    async with tenant_tx(request.app.state.pool, request.state.principal.tenant_id) as conn:
+    principal = request.state.principal
+    async with tenant_tx(request.app.state.pool, principal.tenant_id, principal.user_id) as conn:
         cur = await conn.execute(query, params)
         return await (cur.fetchall() if many else cur.fetchone())
 

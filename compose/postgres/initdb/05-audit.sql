@@ -1,5 +1,5 @@
 -- Audit (claim P10): every write to a tenant table leaves a row saying who, what, when and for which
--- tenant. The trigger runs as the owner; the app role has no privilege on the audit schema, so it can
+-- tenant. Who is the end user the API names for the transaction (app.user_id), or else the database role. The trigger runs as the owner; the app role has no privilege on the audit schema, so it can
 -- neither read nor change nor delete what the trigger wrote.
 \connect crm
 SET ROLE crm_owner;
@@ -21,7 +21,8 @@ DECLARE
 BEGIN
     IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
     INSERT INTO audit.events (actor, tenant_id, table_name, operation, row_id)
-    VALUES (session_user, changed.tenant_id, TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, changed.id);
+    VALUES (COALESCE(NULLIF(current_setting('app.user_id', true), ''), session_user), changed.tenant_id,
+            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP, changed.id);
     RETURN NULL;
 END $$;
 REVOKE ALL ON FUNCTION audit.record() FROM PUBLIC;
