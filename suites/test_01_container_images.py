@@ -12,10 +12,15 @@ def test_base_image_pinned(stack, service):
 
     Rationale: `latest` and other floating tags change under a stack between two
     builds, so what was checked is not what runs next week. A release tag or a digest
-    keeps builds repeatable.
+    keeps builds repeatable. A base image is read as the build makes it: compose's
+    build args replace an `ARG`'s default, and an inline Dockerfile counts as one; a
+    build whose Dockerfile cannot be read has base images nobody can judge.
+
+    Covers: the service's image, and every FROM of its Dockerfile or
+    dockerfile_inline, with compose's build args.
 
     Fix: Pin images and `FROM` lines to a release tag or a digest: `image: nginx:1.27.3`
-    or `@sha256:<digest>`.
+    or `@sha256:<digest>`, in the Dockerfile and in compose's `build.args`.
 
     References: CIS Docker Benchmark v1.6.0 4.2; https://docs.docker.com/reference/compose-file/services/#image
     """

@@ -6,11 +6,13 @@ what the others and the load run sent is in the logs they read, before a restore
 
 import json
 import re
+import secrets
 
 import docker
 import pytest
+import requests
 
-from infra_conformance.plugins.clients import current_gateway_url
+from infra_conformance.plugins.clients import current_gateway_url, unlimited
 
 pytestmark = pytest.mark.last
 TAIL = 5000  # lines per container: what an operator scrolls through
@@ -28,10 +30,13 @@ def _lines(container, service: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _personal_data(secrets: list[str], line: str) -> str | None:
-    """What in ``line`` is personal data or a credential, or None."""
-    if any(value in line for value in secrets):
+def _personal_data(generated: list[str], planted: str | None, line: str) -> str | None:
+    """What in ``line`` is personal data or a credential, or None: ``generated`` are the run's secrets, ``planted``
+    the surname the suite wrote through the API."""
+    if any(value in line for value in generated):
         return "a generated secret"
+    if planted and planted in line:
+        return "a name written through the API"
     if JWT.search(line):
         return "a JWT (a bearer token)"
     if PASSWORD_FIELD.search(line):
@@ -74,23 +79,55 @@ def test_logs_are_json(stack, json_log_service, http, record_property):
                        f"{len(lines)} that are not (first at line {wrong[0]})")
 
 
+@pytest.fixture(scope="module")
+def planted(request, stack) -> str | None:
+    """A made-up surname, unique to the run, that the suite writes through the API just before the logs are read: in
+    each text field of a record created from probe_body, then changed and deleted. A log that holds it holds the
+    names, phone numbers and addresses that users write. None when the stack has no API or probe_body to write."""
+    api = stack.profile.api
+    if api is None or not api.probe_body:
+        return None
+    token, url = request.getfixturevalue("api_login")(api.email), current_gateway_url(stack) + api.probe_path
+    auth, surname = {"Authorization": f"Bearer {token}"}, f"Lovelace{secrets.token_hex(4)}"
+    body = {k: f"{v} {surname}" if isinstance(v, str) else v for k, v in api.probe_body.items()}
+    created = unlimited(lambda: requests.post(url, json=body, headers=auth, timeout=10), f"POST {api.probe_path}")
+    if created.status_code != 201:
+        pytest.fail(f"POST {api.probe_path} with probe_body's text fields ending in a made-up surname: expected 201, "
+                    f"found {created.status_code}: no personal data could be planted to look for in the logs")
+    row = f"{url}/{created.json()['id']}"
+    unlimited(lambda: requests.patch(row, json=body, headers=auth, timeout=10), f"PATCH {api.probe_path}")
+    unlimited(lambda: requests.delete(row, headers=auth, timeout=10), f"DELETE {api.probe_path}")
+    return surname
+
+
 @pytest.mark.running
 @pytest.mark.control("CTR-21", severity="high", claims=["Z12", "P10"])
-def test_logs_hold_no_personal_data(stack, container, service):
-    """No log line holds an e-mail address, a password, a bearer token or a generated secret.
+def test_logs_hold_no_personal_data(stack, container, service, planted):
+    """No log line holds an e-mail address, a password, a bearer token, a generated secret or the personal data
+    that users write.
 
     Rationale: logs are copied to collectors, tickets and laptops, and kept longer than
     the data; an e-mail address there is personal data under the GDPR, and a token or
-    password there is a credential anyone with log access can use.
+    password there is a credential anyone with log access can use. Names, phone
+    numbers and addresses have no pattern to search for, so the suite writes a record
+    whose text fields end in a made-up surname through the API just before the logs are
+    read: a request body, a record or a database statement's bind parameters in a log
+    show it.
+
+    Covers: every log line of the service (its last 5000); e-mail addresses, JWTs,
+    password fields, the generated secrets, and the text fields of a record written,
+    changed and deleted through the API.
 
     Fix: Log route templates and ids, never request bodies or the Authorization
     header: no `$http_authorization` or `$request_body` in nginx's `log_format`, no
-    user input in application log messages.
+    user input in application log messages, and no `log_statement` or bind parameters
+    (`log_parameter_max_length = 0`) in PostgreSQL's log.
 
     References: https://owasp.org/Top10/A09_2021-Security_Logging_and_Monitoring_Failures/; https://cheatsheetseries.owasp.org/cheatsheets/Logging_Cheat_Sheet.html
     """
     lines = _lines(container, service)
-    secrets = [value for name in stack.profile.secrets if (value := stack.secret(name).strip())]
-    found = [(number, what) for number, line in enumerate(lines, 1) if (what := _personal_data(secrets, line))]
+    generated = [value for name in stack.profile.secrets if (value := stack.secret(name).strip())]
+    found = [(number, what) for number, line in enumerate(lines, 1)
+             if (what := _personal_data(generated, planted, line))]
     assert not found, (f"{service}: expected no personal data in its {len(lines)} log lines, found {len(found)} "
                        f"lines with it, e.g. line {found[0][0]}: {found[0][1]}")

@@ -44,7 +44,8 @@ INSTANCES = {
 TOOLS = {"stack", "request", "record_property", "record_budget", "http", "gateway_url", "inspector",
          "inspectors", "engine_limits_swap", "engine_security", "pg_admin", "pg_app", "pg_app_params", "checksums_now",
          "redis_admin", "redis_connect", "redis_client", "api_login", "api_token", "login", "tokens", "other_tenant",
-         "other_api_tenant", "their_copy", "backups", "first_backup", "load_run", "measuring", "emulation_plan"}
+         "other_api_tenant", "their_copy", "planted", "backups", "first_backup", "load_run", "measuring",
+         "emulation_plan"}
 WHOLE = "the stack as a whole"
 
 

@@ -8,7 +8,7 @@ import types
 import pytest
 
 from infra_conformance.engine import signals
-from infra_conformance.engine.images import base_images, unpinned
+from infra_conformance.engine.images import base_images, unpinned, unpinned_references
 from infra_conformance.engine.startup import healthcheck_argv
 from infra_conformance.measure.stats import memory_bytes
 
@@ -51,6 +51,21 @@ def test_base_images_resolve_args_and_skip_own_stages():
     dockerfile = ("ARG BASE=debian:bookworm-slim\nFROM ${BASE} AS build\nFROM build\n"
                   "FROM scratch\nFROM --platform=x nginx\n")
     assert base_images(dockerfile) == ["debian:bookworm-slim", "nginx"]
+
+
+def test_unpinned_references_read_build_args_inline_dockerfiles_and_missing_ones(tmp_path):
+    """compose's build args override an ARG's default; dockerfile_inline is read like a file; a Dockerfile that is
+    not there, or a FROM whose argument has no value, leaves the base images unknown, which is not a pass."""
+    (tmp_path / "Dockerfile").write_text("ARG BASE=debian:bookworm-slim\nFROM ${BASE}\n")
+    assert unpinned_references({"build": {"context": str(tmp_path)}}) == []
+    assert unpinned_references({"build": {"context": str(tmp_path), "args": {"BASE": "debian:latest"}}}) == [
+        "Dockerfile FROM debian:latest uses the floating tag 'latest'"]
+    assert unpinned_references({"build": {"context": str(tmp_path), "dockerfile_inline": "FROM redis\n"}}) == [
+        "dockerfile_inline FROM redis has no tag, which means latest"]
+    assert unpinned_references({"build": {"context": str(tmp_path / "gone")}}) == [
+        f"build: {tmp_path / 'gone' / 'Dockerfile'} cannot be read, so its base images are unknown"]
+    assert unpinned_references({"build": {"context": str(tmp_path), "dockerfile_inline": "ARG B\nFROM ${B}\n"}}) == [
+        "dockerfile_inline FROM ${B} names a build argument with no value"]
 
 
 def test_after_a_stop_signal_later_ones_stay_ignored_until_the_process_exits(monkeypatch):
