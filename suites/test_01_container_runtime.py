@@ -259,19 +259,22 @@ def test_restart_policy(stack, container, service):
 
 
 @pytest.mark.control("CTR-10", severity="critical", claims=["Z6", "P5"])
-def test_no_docker_socket_or_host_namespaces(container, service):
-    """No Docker socket is mounted, no host network, PID, IPC, UTS or user namespace is used, and no PID or IPC
-    namespace is shared with another container.
+def test_no_docker_socket_or_host_namespaces(stack, container, service):
+    """No Docker socket is mounted, no host network, PID, IPC, UTS, user or cgroup namespace is used, and no PID or
+    IPC namespace is shared with another container.
 
     Rationale: the Docker socket is root on the host; the host's namespaces let a
     container see and signal host processes, sniff host traffic, change the host's
     name, or run as the host's root where the engine remaps users. A PID or IPC
     namespace shared with another service (`pid: service:db`) lets each read the other's
-    process memory, environment and secrets, and signal its processes.
+    process memory, environment and secrets, and signal its processes. The host's
+    cgroup namespace shows the host's cgroup tree, the paths of every other container
+    in it; on a cgroup v1 host the engine gives it to every container, so the
+    compose file's `cgroup: host` is what tells a stack's choice.
 
     Fix: Remove the `/var/run/docker.sock` volume and `network_mode: host`, `pid: host`,
-    `ipc: host`, `uts: host`, `userns_mode: host`, and `pid:`/`ipc:` set to
-    `service:...` or `container:...`.
+    `ipc: host`, `uts: host`, `userns_mode: host`, `cgroup: host`, and `pid:`/`ipc:` set
+    to `service:...` or `container:...`.
 
     References: CIS Docker Benchmark v1.6.0 5.10, 5.16, 5.17, 5.21, 5.31 and 5.32; https://docs.docker.com/reference/compose-file/services/#network_mode
     """
@@ -283,5 +286,7 @@ def test_no_docker_socket_or_host_namespaces(container, service):
                ("UTS", host["UTSMode"]), ("user", host["UsernsMode"])) if mode == "host"]
     found += [f"{kind} namespace of {_container_name(container, mode)}" for kind, mode in
               (("PID", host["PidMode"]), ("IPC", host["IpcMode"])) if (mode or "").startswith("container:")]
+    found += ["cgroup namespace of the host (cgroup: host)"] if stack.config["services"][service].get(
+        "cgroup") == "host" else []
     assert not found, (f"{service}: expected no Docker socket and no namespace shared with the host or another "
                        f"container, found {', '.join(found)}")
