@@ -4,8 +4,7 @@ import ipaddress
 
 import pytest
 
-from infra_conformance.probes import reachability
-from infra_conformance.probes.sockets import ephemeral_range, listening_ports
+from infra_conformance.probes import reachability, sockets
 
 PRIVILEGED_PORTS = 1024
 
@@ -106,8 +105,10 @@ def test_listening_sockets_are_the_profiles(stack, inspector, service):
     References: CIS Docker Benchmark v1.6.0 5.8; https://owasp.org/Top10/A05_2021-Security_Misconfiguration/
     """
     expected = set(stack.profile.every_service[service].listen)
-    ephemeral = ephemeral_range(inspector.file("/proc/sys/net/ipv4/ip_local_port_range").content_string)
-    found = listening_ports(inspector.socket.get_listening_sockets(), ephemeral)
+    try:
+        found = sockets.listening(inspector)
+    except OSError as error:
+        pytest.fail(f"{service}: {error}")
     assert found == expected, (f"{service}: expected listening ports {sorted(expected)}, "
                                f"found {sorted(found)}")
 
