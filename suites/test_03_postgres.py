@@ -5,6 +5,7 @@ import pytest
 
 from infra_conformance.engine import daemon
 from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.probes import tls
 
 WEAK_TCP_METHODS = ("trust", "password", "md5")
 # What no login role but the admin may have, itself or through a role it is a member of: a condition on that role.
@@ -193,6 +194,42 @@ def test_plaintext_tcp_rejected(stack, pg_app_params):
     except psycopg.OperationalError:
         return
     pytest.fail(f"role {pg_app_params['user']}: expected a connection without TLS rejected, found it accepted")
+
+
+@pytest.mark.control("PG-18", severity="medium", claims=["Z1"])
+def test_tls_floor(stack, pg_admin):
+    """TLS 1.2 or later only: ssl_min_protocol_version is TLSv1.2 or above, and a TLS 1.1 handshake is refused.
+
+    Rationale: TLS 1.0 and 1.1 have known attacks and are deprecated (RFC 8996); a
+    server that still speaks them hands a client that offers nothing newer, or a
+    session downgraded by someone on the path, to those attacks. The setting says what
+    the server means; the handshake shows what it does. The suite asks for TLS as
+    libpq does (SSLRequest), then offers TLS 1.1 alone with every cipher, which libpq
+    itself cannot: refused by this host's OpenSSL first, its refusal would prove nothing
+    about the server. A handshake at the newest version must succeed first, so that the
+    refusal is the floor's and not TLS being off.
+
+    Fix: `ssl_min_protocol_version = 'TLSv1.2'` in postgresql.conf (the default since
+    PostgreSQL 13), and no `@SECLEVEL=0` in `ssl_ciphers`.
+
+    References: https://www.postgresql.org/docs/15/runtime-config-connection.html#GUC-SSL-MIN-PROTOCOL-VERSION;
+    https://www.rfc-editor.org/rfc/rfc8996; https://www.postgresql.org/docs/15/protocol-flow.html
+    """
+    pg = stack.profile.postgres
+    if not pg.tls:
+        skip_not_applicable("postgres.tls", "the profile does not require TLS")
+    floor = pg_admin.execute("SELECT current_setting('ssl_min_protocol_version')").fetchone()[0]
+    port = stack.port(pg.service, pg.port)
+    try:
+        version = tls.negotiated(port, None, starttls="postgres")  # its certificate is made at each start, unknown here
+        old_accepted = tls.accepts(port, tls.OLD, starttls="postgres")
+    except (OSError, tls.TlsError) as error:
+        pytest.fail(f"{pg.service} TLS on port {pg.port}: no verdict: {error}")
+    problems = [f"ssl_min_protocol_version {floor or 'empty (any)'}, expected TLSv1.2 or TLSv1.3"
+                ] if floor not in tls.MODERN else []
+    problems += [f"negotiated {version}, expected TLS 1.2 or later"] if version not in tls.MODERN else []
+    problems += [f"accepted a {tls.OLD.name} handshake"] if old_accepted else []
+    assert not problems, f"{pg.service} TLS: {'; '.join(problems)}"
 
 
 @pytest.mark.control("PG-08", severity="critical", claims=["P1", "Z1"])
