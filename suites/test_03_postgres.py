@@ -3,7 +3,9 @@
 import psycopg
 import pytest
 
+from infra_conformance.engine import daemon
 from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.probes import tls
 
 WEAK_TCP_METHODS = ("trust", "password", "md5")
 # What no login role but the admin may have, itself or through a role it is a member of: a condition on that role.
@@ -116,18 +118,32 @@ def test_pg_hba_no_weak_tcp_methods(pg_admin):
 
 
 @pytest.mark.control("PG-06", severity="high", claims=["Z1"])
-def test_tls_connection(stack, pg_app_params):
-    """TLS is on: a client that requires TLS connects and its session is encrypted.
+def test_tls_connection(stack, pg_app_params, pg_admin, record_property):
+    """TLS is on: a client that requires TLS connects encrypted, and so is every live client session over TCP.
 
     Rationale: credentials and tenant data cross the network between the API and the
     database; without TLS, anything on that network reads them. The reference stack
     makes a key and a self-signed certificate at each start, so none is in an image.
+    A server that offers TLS says nothing of the clients that use it: a client that
+    prefers TLS, libpq's default, falls back to plaintext without a word where a pg_hba
+    line lets it. So the control also reads the sessions where the promise is kept, the
+    API's pool first: pg_stat_ssl for each TCP session of pg_stat_activity, as the
+    admin, leaving out the suite's own (from its forwarder's addresses). With no other
+    session there is nothing to judge, and the case is not checked.
 
-    Fix: `ssl = on` with `ssl_cert_file` and `ssl_key_file` in postgresql.conf.
+    Covers: every live TCP client session but the suite's, named by the service whose
+    address it comes from.
 
-    References: https://www.postgresql.org/docs/15/ssl-tcp.html
+    Fix: `ssl = on` with `ssl_cert_file` and `ssl_key_file` in postgresql.conf, only
+    `hostssl` lines for TCP in pg_hba.conf, and `sslmode=require` (or `verify-full`) in
+    every client's connection string.
+
+    References: https://www.postgresql.org/docs/15/ssl-tcp.html;
+    https://www.postgresql.org/docs/15/libpq-ssl.html#LIBPQ-SSL-PROTECTION;
+    https://www.postgresql.org/docs/15/monitoring-stats.html#MONITORING-PG-STAT-SSL-VIEW
     """
-    if not stack.profile.postgres.tls:
+    pg = stack.profile.postgres
+    if not pg.tls:
         skip_not_applicable("postgres.tls", "the profile does not require TLS")
     try:
         with psycopg.connect(**pg_app_params, sslmode="require") as conn:
@@ -136,6 +152,26 @@ def test_tls_connection(stack, pg_app_params):
         pytest.fail(f"role {pg_app_params['user']}: expected a connection with sslmode=require, found "
                     f"{str(error).strip().splitlines()[-1]}")
     assert ssl, f"role {pg_app_params['user']}: expected an encrypted session, found ssl false"
+    suite = _addresses(stack.container(stack.access[pg.service]))
+    sessions = [row for row in pg_admin.execute(
+        "SELECT host(a.client_addr), a.usename, a.application_name, coalesce(s.ssl, false) FROM pg_stat_activity a "
+        "LEFT JOIN pg_stat_ssl s ON s.pid = a.pid WHERE a.client_addr IS NOT NULL").fetchall() if row[0] not in suite]
+    if not sessions:
+        pytest.skip(f"not checked: {pg.service} has no TCP client session but the suite's own, so none shows "
+                    "whether its clients use TLS")
+    record_property("tcp_sessions_checked", len(sessions))
+    services = {address: daemon.service_of(c) for c in stack.containers(all=False) for address in _addresses(c)}
+    plain = [f"{services.get(address, 'an unknown client')} ({address}) as {user}"
+             + (f", application_name {application}" if application else "")
+             for address, user, application, encrypted in sessions if not encrypted]
+    assert not plain, (f"{pg.service}: expected each of its {len(sessions)} TCP client sessions encrypted, found "
+                       f"{len(plain)} in plaintext: {'; '.join(sorted(set(plain)))}")
+
+
+def _addresses(container) -> set[str]:
+    """The container's addresses on each of its networks."""
+    return {address for network in container.attrs["NetworkSettings"]["Networks"].values()
+            for address in (network.get("IPAddress"), network.get("GlobalIPv6Address")) if address}
 
 
 @pytest.mark.control("PG-07", severity="high", claims=["Z1"])
@@ -158,6 +194,42 @@ def test_plaintext_tcp_rejected(stack, pg_app_params):
     except psycopg.OperationalError:
         return
     pytest.fail(f"role {pg_app_params['user']}: expected a connection without TLS rejected, found it accepted")
+
+
+@pytest.mark.control("PG-18", severity="medium", claims=["Z1"])
+def test_tls_floor(stack, pg_admin):
+    """TLS 1.2 or later only: ssl_min_protocol_version is TLSv1.2 or above, and a TLS 1.1 handshake is refused.
+
+    Rationale: TLS 1.0 and 1.1 have known attacks and are deprecated (RFC 8996); a
+    server that still speaks them hands a client that offers nothing newer, or a
+    session downgraded by someone on the path, to those attacks. The setting says what
+    the server means; the handshake shows what it does. The suite asks for TLS as
+    libpq does (SSLRequest), then offers TLS 1.1 alone with every cipher, which libpq
+    itself cannot: refused by this host's OpenSSL first, its refusal would prove nothing
+    about the server. A handshake at the newest version must succeed first, so that the
+    refusal is the floor's and not TLS being off.
+
+    Fix: `ssl_min_protocol_version = 'TLSv1.2'` in postgresql.conf (the default since
+    PostgreSQL 13), and no `@SECLEVEL=0` in `ssl_ciphers`.
+
+    References: https://www.postgresql.org/docs/15/runtime-config-connection.html#GUC-SSL-MIN-PROTOCOL-VERSION;
+    https://www.rfc-editor.org/rfc/rfc8996; https://www.postgresql.org/docs/15/protocol-flow.html
+    """
+    pg = stack.profile.postgres
+    if not pg.tls:
+        skip_not_applicable("postgres.tls", "the profile does not require TLS")
+    floor = pg_admin.execute("SELECT current_setting('ssl_min_protocol_version')").fetchone()[0]
+    port = stack.port(pg.service, pg.port)
+    try:
+        version = tls.negotiated(port, None, starttls="postgres")  # its certificate is made at each start, unknown here
+        old_accepted = tls.accepts(port, tls.OLD, starttls="postgres")
+    except (OSError, tls.TlsError) as error:
+        pytest.fail(f"{pg.service} TLS on port {pg.port}: no verdict: {error}")
+    problems = [f"ssl_min_protocol_version {floor or 'empty (any)'}, expected TLSv1.2 or TLSv1.3"
+                ] if floor not in tls.MODERN else []
+    problems += [f"negotiated {version}, expected TLS 1.2 or later"] if version not in tls.MODERN else []
+    problems += [f"accepted a {tls.OLD.name} handshake"] if old_accepted else []
+    assert not problems, f"{pg.service} TLS: {'; '.join(problems)}"
 
 
 @pytest.mark.control("PG-08", severity="critical", claims=["P1", "Z1"])

@@ -20,6 +20,7 @@ DANGEROUS = {"FLUSHALL": ["FLUSHALL"], "FLUSHDB": ["FLUSHDB"], "CONFIG": ["CONFI
              "SWAPDB": ["SWAPDB", "0", "1"], "MIGRATE": ["MIGRATE", "127.0.0.1", "1", PROBE_KEY, "0", "10"],
              "FUNCTION": ["FUNCTION", "FLUSH"], "SCRIPT": ["SCRIPT", "FLUSH"],
              "CLIENT-KILL": ["CLIENT", "KILL", "ID", "0"]}
+AOF_FLUSHES = ("everysec", "always")  # appendfsync values that flush the AOF to disk themselves
 MEMORY = {"maxmemory": "maxmemory_bytes", "maxmemory-policy": "maxmemory_policy"}  # Redis setting -> profile key
 
 
@@ -99,11 +100,15 @@ def test_wrong_password_rejected(stack, redis_connect):
 
 @pytest.mark.control("RDS-03", severity="high", claims=["N5", "Z2", "L3"])
 def test_aof_enabled(stack, redis_admin):
-    """AOF is on and its last write succeeded (INFO persistence).
+    """AOF is on, flushed every second or at every write, and its last write succeeded.
 
     Rationale: snapshots alone lose every write since the last one on a crash; AOF
-    with everysec loses at most a second. A failing AOF write (full disk, read-only
-    volume) is only visible in INFO, and Redis then refuses writes.
+    with everysec loses at most a second. With `appendfsync no`, Redis leaves the
+    flush to the kernel, and a power cut loses what the kernel still held: up to 30
+    seconds of sessions with Linux's defaults. A failing AOF write (full disk, read-only volume) is only
+    visible in INFO, and Redis then refuses writes. Each is read from the running
+    server (INFO persistence, CONFIG GET as the profile's admin user), not from a
+    file that a command-line option overrides.
 
     Fix: `appendonly yes` with `appendfsync everysec` in redis.conf, on a volume.
 
@@ -115,6 +120,8 @@ def test_aof_enabled(stack, redis_admin):
     assert info["aof_enabled"] == 1, f"redis: expected aof_enabled:1, found aof_enabled:{info['aof_enabled']}"
     assert info["aof_last_write_status"] == "ok", (
         f"redis: expected aof_last_write_status:ok, found {info['aof_last_write_status']}")
+    flush = redis_admin.config_get("appendfsync").get("appendfsync")
+    assert flush in AOF_FLUSHES, f"redis: expected appendfsync {' or '.join(AOF_FLUSHES)}, found {flush}"
 
 
 @pytest.mark.control("RDS-04", severity="medium", claims=["Z2", "L3"])

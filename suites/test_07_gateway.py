@@ -234,10 +234,6 @@ def test_static_asset_cached_and_guarded(stack, gateway_url, http, static_path):
     assert not problems, f"GET {static_path}: {'; '.join(problems)}"
 
 
-OLD_TLS = ssl.TLSVersion.TLSv1_1
-MODERN_TLS = ("TLSv1.2", "TLSv1.3")
-
-
 @pytest.mark.control("GW-07", severity="high", claims=["Z4", "P4"])
 def test_tls_with_hsts(stack, gateway_url, http):
     """The gateway serves TLS 1.2 or later with this run's certificate, refuses TLS 1.1, and sends HSTS over TLS only.
@@ -263,13 +259,13 @@ def test_tls_with_hsts(stack, gateway_url, http):
     cafile = str(stack.secrets_dir / api.tls.cert_secret)
     try:
         version = tls.negotiated(port, cafile)
-        old_accepted = tls.accepts(port, OLD_TLS)
+        old_accepted = tls.accepts(port, tls.OLD)
     except ssl.SSLCertVerificationError as error:
         pytest.fail(f"gateway TLS on port {api.tls.port}: not this run's certificate ({error.verify_message})")
     except (OSError, tls.TlsError) as error:
         pytest.fail(f"gateway TLS on port {api.tls.port}: no verdict: {error}")
-    problems = [f"negotiated {version}, expected TLS 1.2 or later"] if version not in MODERN_TLS else []
-    problems += [f"accepted a {OLD_TLS.name} handshake"] if old_accepted else []
+    problems = [f"negotiated {version}, expected TLS 1.2 or later"] if version not in tls.MODERN else []
+    problems += [f"accepted a {tls.OLD.name} handshake"] if old_accepted else []
     for path in ("/healthz", "/api/", *api.static_paths):
         found = http.get(f"https://127.0.0.1:{port}{path}", verify=cafile).headers.get("Strict-Transport-Security")
         age = re.search(r"max-age=(\d+)", found or "")

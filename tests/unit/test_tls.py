@@ -20,10 +20,11 @@ def files(tmp_path):
 
 @pytest.fixture
 def serve(files):
-    """``serve(minimum, ciphers)``: the port of a server that completes handshakes until the test ends."""
+    """``serve(minimum, ciphers, starttls)``: the port of a server that completes handshakes until the test ends;
+    with ``starttls``, PostgreSQL's answer to its SSLRequest first (``b"S"``: TLS follows; ``b"N"``: none)."""
     listeners = []
 
-    def start(minimum: ssl.TLSVersion, ciphers: str = "DEFAULT") -> int:
+    def start(minimum: ssl.TLSVersion, ciphers: str = "DEFAULT", starttls: bytes | None = None) -> int:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*files)
         context.set_ciphers(ciphers)
@@ -38,8 +39,14 @@ def serve(files):
                 except OSError:
                     return
                 try:
+                    if starttls is not None:
+                        assert connection.recv(8) == tls.STARTTLS["postgres"][0]
+                        connection.sendall(starttls)
+                        if starttls != b"S":
+                            connection.close()
+                            continue
                     context.wrap_socket(connection, server_side=True).close()
-                except (ssl.SSLError, OSError):
+                except (ssl.SSLError, OSError, AssertionError):
                     connection.close()
         threading.Thread(target=accept, daemon=True).start()
         return listener.getsockname()[1]
@@ -73,3 +80,25 @@ def test_another_certificate_is_not_trusted(serve, tmp_path):
     stranger.write_text(self_signed()[0])
     with pytest.raises(ssl.SSLCertVerificationError):
         tls.negotiated(port, str(stranger))
+
+
+def test_a_postgres_server_is_asked_for_tls_first(serve):
+    port = serve(ssl.TLSVersion.TLSv1_2, starttls=b"S")
+    assert tls.negotiated(port, None, starttls="postgres") in tls.MODERN
+    assert tls.accepts(port, ssl.TLSVersion.TLSv1_2, starttls="postgres") is True
+    assert tls.accepts(port, tls.OLD, starttls="postgres") is False
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
+def test_a_postgres_server_that_allows_tls_1_1_is_caught(serve):
+    port = serve(ssl.TLSVersion.TLSv1, "DEFAULT:@SECLEVEL=0", starttls=b"S")
+    assert tls.accepts(port, tls.OLD, starttls="postgres") is True
+
+
+def test_a_postgres_server_without_tls_gives_no_verdict(serve):
+    """A refused SSLRequest is not a refused TLS 1.1: the server offers no TLS at all, and the probe says so."""
+    port = serve(ssl.TLSVersion.TLSv1_2, starttls=b"N")
+    for probe in (lambda: tls.negotiated(port, None, starttls="postgres"),
+                  lambda: tls.accepts(port, tls.OLD, starttls="postgres")):
+        with pytest.raises(tls.TlsError, match="answered b'N' to postgres's request for TLS"):
+            probe()
