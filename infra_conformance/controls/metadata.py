@@ -1,6 +1,6 @@
 """Control metadata: ``@pytest.mark.control("CTR-01", severity="high", claims=["Z6"])`` and its docstring.
 
-The title is the first docstring line; then come ``Rationale:``, ``Fix:`` (what to change,
+The title is the docstring's first paragraph (it may wrap); then come ``Rationale:``, ``Fix:`` (what to change,
 with a snippet), ``References:`` (separated by ``;``) and, where a case loops over instances of its promise,
 ``Covers:`` (what it loops over), each a paragraph of its own.
 """

@@ -93,6 +93,20 @@ def test_catalogue_is_current():
         "docs/controls.md is stale: python -m infra_conformance.controls.catalogue > docs/controls.md")
 
 
+def test_every_control_in_suites_passes_the_collection_checks():
+    """What the collection hook refuses (exit 4 at the first `pytest suites`), refused by `make unit` too: an ID used
+    twice, or a marker or docstring part missing. The generated catalogue renders such a control all the same, so a
+    regenerated docs/controls.md does not catch it (issue 22)."""
+    from collections import Counter
+
+    from infra_conformance.controls.catalogue import controls
+    from infra_conformance.controls.metadata import problems
+
+    found = [control for _, control in controls()]
+    assert [p for control in found for p in problems(control, control.id)] == []
+    assert sorted(i for i, n in Counter(control.id for control in found).items() if n > 1) == [], "an ID used twice"
+
+
 def test_a_control_is_selected_and_listed_by_its_id(suite):
     suite.makepyfile(test_a=GOOD, test_b=GOOD.replace("CTR-07", "NET-01").replace("test_one", "test_two"))
     result = suite.runpytest("-k", "NET-01")
