@@ -25,6 +25,8 @@ def test_reference_stack_keeps_every_promise_but_the_budgets(run_suite):
                                           f"{run.summary['coverage']['cases']} cases not checked)"
     assert not run.summary["budgets"], run.summary["budgets"]
     assert run.summary["stack"]["compose_profile"] == "test"
+    emulation = run.summary["stack"]["emulation"]  # auto: no budget judged, so no quotas and no calibration
+    assert not run.summary["stack"]["pi_emulation"] and not emulation["calibration_runs"], emulation
     assert {c["case"] for c in run.summary["controls"] if c["id"] == "PRF-02"} == {"postgres-test"}
 
 

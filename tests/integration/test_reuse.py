@@ -14,11 +14,13 @@ from infra_conformance.engine.reuse import find
 
 @pytest.mark.slow
 def test_a_kept_stack_is_checked_again_and_left_up(run_suite, docker_client):
-    first = run_suite("--keep-stack", "--control", "API-01")  # Pi emulation on: its limits come from variables
+    # Pi emulation forced on (no budget is judged), its score given: the limits come from variables
+    first = run_suite("--keep-stack", "--control", "API-01", "--pi-emulation", "on", "--pi-host-score", "4500")
     project = first.summary["stack"]["project"]
     kept = find(docker_client, project)
     try:
         assert first.returncode == 0, first.tail()
+        assert first.summary["stack"]["pi_emulation"] is True
         _stores_stay_internal(docker_client, project)
         again = run_suite("--reuse-stack", project, "--control", "API-01,CTR-08,CTR-11,BUD-01")
         assert again.returncode == 0, again.tail()
