@@ -6,6 +6,7 @@ import pytest
 from psycopg import sql
 
 from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.tenancy import scoped
 
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 # Relations with the tenant column, outside system schemas: schema, name, kind, qualified name, and whether the
@@ -120,7 +121,7 @@ def test_no_readable_relation_shows_other_tenants(stack, pg_app, tenant_relation
                 if can_read]
     assert readable, f"tenant {tenant}: the app role can read no relation with column {pg.tenant_column}"
     for schema, relation, kind, name in readable:
-        pg_app.execute("SELECT set_config(%s, %s, true)", (pg.tenant_setting, own))
+        scoped(stack, pg_app, own)
         query = sql.SQL("SELECT count(*) FROM {} WHERE {} IS DISTINCT FROM %s::uuid").format(
             sql.Identifier(schema, relation), sql.Identifier(pg.tenant_column))
         try:
@@ -146,7 +147,7 @@ def tenant_paths(stack, pg_admin, tenant_relations) -> list[tuple]:
 def _policy_applies(stack, pg_app, own: str, relation: sql.Composable) -> int | None:
     """None when row-level security applies on the way from ``relation`` to the tenant rows it reaches (a read with
     ``row_security = off`` is refused); else the rows that read returned, unfiltered."""
-    pg_app.execute("SELECT set_config(%s, %s, true)", (stack.profile.postgres.tenant_setting, own))
+    scoped(stack, pg_app, own)
     pg_app.execute("SET LOCAL row_security = off")
     try:
         return pg_app.execute(sql.SQL("SELECT count(*) FROM {}").format(relation)).fetchone()[0]
@@ -162,7 +163,7 @@ def _orphans(stack, pg_app, own: str, child: sql.Composable, keys, parent: sql.C
     """Rows of ``child`` whose parent row the app role cannot see with the tenant ``own`` set: other tenants' rows."""
     pair = {"c": child, "p": parent, "ck": sql.SQL(", ").join(sql.Identifier("c", k) for k in keys),
             "pk": sql.SQL(", ").join(sql.Identifier("p", k) for k in parent_keys)}
-    pg_app.execute("SELECT set_config(%s, %s, true)", (stack.profile.postgres.tenant_setting, own))
+    scoped(stack, pg_app, own)
     try:
         return pg_app.execute(sql.SQL("SELECT count(*) FROM {c} AS c WHERE ROW({ck}) IS NOT NULL AND NOT EXISTS "
                                     "(SELECT 1 FROM {p} AS p WHERE ROW({pk}) = ROW({ck}))").format(**pair)

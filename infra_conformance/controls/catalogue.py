@@ -16,14 +16,20 @@ from infra_conformance.controls.metadata import Control, control_of
 SUITES = Path(__file__).parents[2] / "suites"
 
 
-def controls(suites: Path = SUITES) -> list[tuple[str, Control]]:
-    """(section title, control) for every control, in module order, then ID order."""
-    found = []
+def suite_modules(suites: Path = SUITES):
+    """Each ``test_*.py`` of ``suites``, loaded as a module (not collected by pytest), in name order."""
     for path in sorted(suites.glob("test_*.py")):
         spec = importlib.util.spec_from_file_location(f"suites.{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        title = (inspect.getdoc(module) or path.stem).splitlines()[0]
+        yield module
+
+
+def controls(suites: Path = SUITES) -> list[tuple[str, Control]]:
+    """(section title, control) for every control, in module order, then ID order."""
+    found = []
+    for module in suite_modules(suites):
+        title = (inspect.getdoc(module) or module.__name__.rsplit(".", 1)[-1]).splitlines()[0]
         members = [control_of(f) for _, f in inspect.getmembers(module, inspect.isfunction)]
         found += [(title, c) for c in sorted(filter(None, members), key=lambda c: c.id)]
     return found

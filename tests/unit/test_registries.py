@@ -2,7 +2,6 @@
 the data stores and the instances a control covers. Leave an entry out, or add a user that the registry does not
 know, and one of these fails."""
 
-import importlib.util
 import inspect
 import re
 import typing
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra_conformance.controls.areas import AREAS, BY_PREFIX, prefix
-from infra_conformance.controls.catalogue import controls
+from infra_conformance.controls.catalogue import controls, suite_modules
 from infra_conformance.controls.instances import INSTANCES, TOOLS
 from infra_conformance.controls.metadata import control_of
 from infra_conformance.engine.runfiles import ACCESS_LABEL, access_overlay
@@ -67,17 +66,14 @@ def test_every_budget_control_is_marked_pi_and_has_its_line_in_budgets_md():
     ``-m 'not load'``; one without its row in docs/budgets.md is in no table of how the budgets are measured.
     Nothing else fails on any of them (issue 22)."""
     unmarked, ids = [], set()  # (control, marker it lacks); every control of a budgets area
-    for area in (a for a in AREAS if a.budgets):
-        for module in area.modules:
-            spec = importlib.util.spec_from_file_location(f"suites.{module}", SUITES / f"{module}.py")
-            loaded = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(loaded)
-            for function in vars(loaded).values():
-                if callable(function) and (control := control_of(function)):
-                    ids.add(control.id)
-                    marks = {mark.name for mark in function.pytestmark}
-                    unmarked += [(control.id, "pi")] * ("pi" not in marks)
-                    unmarked += [(control.id, "load")] * ("load_run" in control.arguments and "load" not in marks)
+    budget_modules = {f"suites.{module}" for area in AREAS if area.budgets for module in area.modules}
+    for loaded in (module for module in suite_modules() if module.__name__ in budget_modules):
+        for function in vars(loaded).values():
+            if callable(function) and (control := control_of(function)):
+                ids.add(control.id)
+                marks = {mark.name for mark in function.pytestmark}
+                unmarked += [(control.id, "pi")] * ("pi" not in marks)
+                unmarked += [(control.id, "load")] * ("load_run" in control.arguments and "load" not in marks)
     assert sorted(unmarked) == [], "budget controls without a marker they need"
     table = set(re.findall(r"^\| ([A-Z]+-\d{2}) \|", (ROOT / "docs" / "budgets.md").read_text(), re.MULTILINE))
     assert sorted(ids - table) == [], "budget controls without their row in docs/budgets.md"
