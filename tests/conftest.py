@@ -54,8 +54,9 @@ class Run:
         return self.returncode == 3 and TOO_BUSY in self.output
 
     def only_uncertain_budgets_failed(self) -> list[str]:
-        """The failed budgets' messages when every failure of the run is a budget that the Pi emulation's CPU quota
-        froze too often to blame on the stack (``FAIL (uncertain)``); empty otherwise."""
+        """The failed budgets' messages when every failure of the run is a budget that the Pi emulation makes
+        uncertain (``FAIL (uncertain)``: a CPU quota froze a service too often, or the emulated Pi is smaller than
+        the stack needs); empty otherwise."""
         budgets = [b for b in (self.summary or {}).get("budgets", []) if not b["passed"]]
         failed = (self.summary or {}).get("totals", {}).get("failed", 0)
         if self.returncode != 1 or not budgets or len(budgets) != failed:

@@ -50,22 +50,28 @@ def test_dev_compose_profile_adds_a_hardened_admin_ui_on_loopback(run_suite):
 @pytest.mark.slow
 @pytest.mark.timing
 def test_reference_stack_keeps_its_budgets(run_judged):
-    """``pytest -m pi``, alone on the machine: every budget measured, and within its limit. Skipped, with the
-    suite's reason, when the only failures are budgets that the Pi emulation's CPU quota froze for more than 5 % of
-    their window (``FAIL (uncertain)``): there this host measured its emulation, not the stack (docs/budgets.md)."""
+    """``pytest -m pi``, alone on the machine: every budget measured, and within its limit. Where the only failures
+    are budgets that the Pi emulation makes uncertain (``FAIL (uncertain)``: a CPU quota froze a service for more
+    than 5 % of the window, or the emulated Pi has fewer cores than the stack's limits add up to, as on a two-core
+    host), this host measured its emulation, not the stack (docs/budgets.md): every budget must still have been
+    measured under the same conditions, and the test is then skipped with the suite's reason."""
     run = run_judged("-m", "pi")
-    if uncertain := run.only_uncertain_budgets_failed():
-        pytest.skip("this host's Pi emulation, not the stack: " + "; ".join(uncertain))
-    assert run.returncode == 0, run.tail(60)
+    uncertain = run.only_uncertain_budgets_failed()
+    assert run.returncode == (1 if uncertain else 0), run.tail(60)
     totals = run.summary["totals"]
-    assert totals["failed"] == 0 and totals["not_applicable"] == 0 and totals["passed"] == 6, totals
-    assert run.summary["verdict"] == "partial" and totals["not_checked"] == run.summary["coverage"]["cases"] - 6
+    assert totals["failed"] == len(uncertain) and totals["not_applicable"] == 0, totals
+    assert totals["passed"] + totals["failed"] == 6, totals
+    assert totals["not_checked"] == run.summary["coverage"]["cases"] - 6, totals
+    assert run.summary["verdict"] == ("failed" if uncertain else "partial"), run.summary["verdict"]
     budgets = {b["name"]: b for b in run.summary["budgets"]}
     assert set(budgets) == {"start-up", "idle memory", "peak memory under load", "API p95", "DB query p95",
                             "CPU under load"}
     assert set(budgets["start-up"]["details"]) == {"postgres", "redis", "api", "gateway"}
-    assert budgets["API p95"]["conditions"]["users"] == 100 and budgets["API p95"]["details"]["failures"] == 0
+    assert budgets["API p95"]["conditions"]["users"] == 100
     assert run.summary["stack"]["build_s"] > 0
+    if uncertain:
+        pytest.skip("this host's Pi emulation, not the stack: " + "; ".join(uncertain))
+    assert budgets["API p95"]["details"]["failures"] == 0
 
 
 @pytest.mark.slow  # beside other boots: it bounds only start-up (20 s) and idle memory, without Pi calibration

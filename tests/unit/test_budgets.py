@@ -16,6 +16,7 @@ from infra_conformance.measure.emulation import (
     is_raspberry_pi,
     plan,
     split_cpus,
+    uncertainty,
 )
 from infra_conformance.measure.load import LoadError, StatsSampler, aggregated, locust_argv, run_locust
 
@@ -36,6 +37,32 @@ def test_plan_scales_each_service_to_pi_speed():
 def test_plan_never_speeds_up_a_host_slower_than_a_pi():
     result = plan(True, {"api": 1.0}, Calibration(PI4_EVENTS_PER_S_1_THREAD / 2), cpu_count=4)
     assert result.env["PI_CPUS_API"] == "1.000"
+
+
+REFERENCE_CPUS = {"postgres": 1.0, "redis": 0.5, "api": 1.0, "gateway": 0.5}  # compose/compose.yaml, in Pi 4 cores
+
+
+@pytest.mark.parametrize("cpu_count, score, short", [
+    (2, 3289.0, True),   # this machine: one stack CPU worth 2.2 Pi cores, for limits that add up to 3
+    (2, 4500.0, False),  # one stack CPU worth 3.04 Pi cores
+    (4, 3289.0, False),  # a four-core runner: three stack CPUs
+    (1, 3289.0, True),   # one CPU, shared with the load generator
+])
+def test_an_emulated_pi_smaller_than_the_stack_needs_makes_a_latency_uncertain(cpu_count, score, short):
+    emulated = plan(True, REFERENCE_CPUS, Calibration(score), cpu_count=cpu_count)
+    assert emulated.needed_pi_cores == 3.0
+    assert bool(emulated.shortfall()) is short
+    assert bool(uncertainty({}, emulated)) is short
+    assert emulated.conditions()["needed_pi_cores"] == 3.0
+
+
+def test_the_needed_cores_are_at_most_a_pi_4s_and_unemulated_runs_have_no_doubt():
+    many = plan(True, {f"s{n}": 1.0 for n in range(6)}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2)
+    assert (many.needed_pi_cores, many.pi_cores) == (4.0, pytest.approx(3.0))
+    assert "fewer than the 4 that" in many.shortfall()
+    assert not plan(False, REFERENCE_CPUS, Calibration(1000.0)).shortfall()
+    assert uncertainty({"api": {"frozen_share": 0.2}}, plan(False, {}, Calibration(1000.0))).startswith(
+        "the CPU quota froze api")
 
 
 def test_plan_off_keeps_the_calibration_for_cpu_budgets():
