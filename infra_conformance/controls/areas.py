@@ -23,7 +23,7 @@ AREAS = (
                                       "test_01_container_images", "test_01_container_logs")),
     Area("NET", "Network exposure", ("test_02_network_exposure",)),
     Area("PG", "PostgreSQL", ("test_03_postgres", "test_03_postgres_audit", "test_03_postgres_durability",
-                              "test_03_postgres_schema")),
+                              "test_03_postgres_roles", "test_03_postgres_schema")),
     Area("RLS", "Row-level security", ("test_04_row_level_security", "test_04_tenant_writes", "test_04_tenant_api",
                                        "test_04_tenant_data_paths")),
     Area("RDS", "Redis", ("test_05_redis",)),
