@@ -20,7 +20,8 @@ class Area:
 
 AREAS = (
     Area("CTR", "Container runtime", ("test_01_container_runtime", "test_01_container_isolation",
-                                      "test_01_container_images", "test_01_container_logs")),
+                                      "test_01_container_images", "test_01_container_logs",
+                                      "test_01_container_limits", "test_01_container_inventory")),
     Area("NET", "Network exposure", ("test_02_network_exposure",)),
     Area("PG", "PostgreSQL", ("test_03_postgres", "test_03_postgres_audit", "test_03_postgres_durability",
                               "test_03_postgres_roles", "test_03_postgres_schema")),
