@@ -29,7 +29,7 @@ AREAS = (
                                        "test_04_tenant_data_paths")),
     Area("RDS", "Redis", ("test_05_redis",)),
     Area("API", "API", ("test_06_api", "test_06_api_hostile")),
-    Area("GW", "Gateway", ("test_07_gateway",)),
+    Area("GW", "Gateway", ("test_07_gateway", "test_07_gateway_limits")),
     Area("ARCH", "Architecture", ("test_08_architecture",)),
     Area("BUD", "Raspberry Pi 4 budgets", ("test_09_budgets",), budgets=True),
     Area("RES", "Resilience", ("test_11_resilience",)),
