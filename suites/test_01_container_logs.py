@@ -12,7 +12,7 @@ import docker
 import pytest
 import requests
 
-from infra_conformance.plugins.clients import current_gateway_url, unlimited
+from infra_conformance.plugins.http_clients import current_gateway_url, unlimited
 
 pytestmark = pytest.mark.last
 TAIL = 5000  # lines per container: what an operator scrolls through

@@ -5,8 +5,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from infra_conformance.plugins.clients import identifier, unlimited
+from infra_conformance.plugins.clients import identifier
 from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.http_clients import unlimited
 
 CHANGES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 OPERATIONS = ("INSERT", "UPDATE", "DELETE")

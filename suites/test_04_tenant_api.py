@@ -3,7 +3,7 @@ an object."""
 
 import pytest
 
-from infra_conformance.plugins.clients import unlimited
+from infra_conformance.plugins.http_clients import unlimited
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from infra_conformance.plugins.clients import unlimited
 from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.http_clients import unlimited
 
 
 @pytest.mark.control("API-01", severity="high", claims=["N6", "Z10"])

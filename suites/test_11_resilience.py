@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from infra_conformance.engine.wait import WaitTimeout, wait_for
-from infra_conformance.plugins.clients import answered, assert_login_works, create_probe_row, current_gateway_url
 from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.http_clients import answered, assert_login_works, create_probe_row, current_gateway_url
 from infra_conformance.probes import leaks
 from infra_conformance.probes.checksums import differences
 

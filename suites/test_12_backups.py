@@ -13,8 +13,8 @@ import zlib
 
 import pytest
 
-from infra_conformance.plugins.clients import assert_login_works, create_probe_row
 from infra_conformance.plugins.collection import skip_not_applicable
+from infra_conformance.plugins.http_clients import assert_login_works, create_probe_row
 from infra_conformance.probes.backups import BackupTool, dumped_rows, last_words
 from infra_conformance.probes.checksums import differences
 

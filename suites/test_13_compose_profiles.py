@@ -10,9 +10,9 @@ import requests
 
 from infra_conformance.engine import daemon
 from infra_conformance.engine.wait import wait_for
-from infra_conformance.plugins.clients import answered, current_gateway_url
 from infra_conformance.plugins.collection import skip_not_applicable
 from infra_conformance.plugins.guard import NOT_OURS, is_foreign
+from infra_conformance.plugins.http_clients import answered, current_gateway_url
 from infra_conformance.profile.schema import Profile
 
 
