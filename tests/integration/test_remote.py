@@ -29,7 +29,9 @@ def loopback_sshd(tmp_path):
     dropin = Path(f"/etc/ssh/ssh_config.d/{alias}.conf")
     dropin.write_text(f"Host {alias}\n  HostName 127.0.0.1\n  Port {port}\n  User root\n"
                       f"  IdentityFile {tmp_path / 'client_key'}\n  IdentitiesOnly yes\n"
-                      "  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n")
+                      "  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
+                      # one connection for the run's many docker and compose calls, as docs/usage.md advises
+                      f"  ControlMaster auto\n  ControlPath {tmp_path / 'master'}\n  ControlPersist 120\n")
     Path("/run/sshd").mkdir(exist_ok=True)
     daemon = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(tmp_path / "sshd_config")],
                               stderr=subprocess.DEVNULL)
@@ -38,6 +40,7 @@ def loopback_sshd(tmp_path):
                  errors=(subprocess.CalledProcessError,), timeout_s=20)
         yield f"ssh://root@{alias}:{port}"  # docker-py uses port 22 unless the URL names one
     finally:
+        subprocess.run(["ssh", "-O", "exit", alias], capture_output=True, check=False)  # the shared connection
         daemon.terminate()
         daemon.wait(10)
         dropin.unlink()
