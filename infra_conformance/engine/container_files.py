@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import posixpath
 import tarfile
 
 import docker
 
 MAX_LINKS = 16
+# Go's os.FileMode bits that the engine's stat sets for anything but a regular file: directory, link, device, pipe,
+# socket, character device, irregular.
+NOT_REGULAR = (1 << 31) | (1 << 27) | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19)
 
 
 class FileProblem(RuntimeError):
@@ -30,8 +35,35 @@ class _Stream:
         return data
 
 
+def stat(container, path: str) -> dict | None:
+    """What the engine knows of ``path`` in the container, or None where nothing is there: ``name``, ``size``,
+    ``mode`` (Go's bits) and, for a link, ``linkTarget``, the path it leads to with every link followed inside the
+    container's root. A HEAD of the archive API: about 2 ms of the engine's CPU, where an archive of the file (which
+    the engine makes in a process of its own) costs about 95 ms."""
+    api = container.client.api
+    response = api.head(api._url("/containers/{0}/archive", container.id), params={"path": path})
+    if response.status_code == 404:
+        return None
+    if not response.ok:
+        raise FileProblem(f"{path}: the engine answered {response.status_code} {response.reason}")
+    return json.loads(base64.b64decode(response.headers["X-Docker-Container-Path-Stat"]))
+
+
+def regular_file(container, path: str) -> str | None:
+    """Where ``path`` leads in the container, links followed, when that is a regular file; None otherwise."""
+    found = stat(container, path)
+    if found and found.get("linkTarget"):
+        path = found["linkTarget"]
+        found = stat(container, path)
+    return path if found is not None and not found["mode"] & NOT_REGULAR else None
+
+
 def read_head(container, path: str, size: int = 64) -> tuple[str, bytes]:
     """The real path of ``path`` (links followed inside the container) and its first ``size`` bytes."""
+    found = stat(container, path)  # the engine follows the links in one call; the archive then holds the file
+    if found is None:
+        raise FileProblem(f"{path}: no such file in the container")
+    path = found.get("linkTarget") or path
     for _ in range(MAX_LINKS):
         try:
             chunks, _stat = container.get_archive(path, chunk_size=8192)
@@ -57,9 +89,6 @@ def resolve_command(container, command: str) -> str:
     env = dict(item.split("=", 1) for item in container.attrs["Config"].get("Env") or [] if "=" in item)
     for folder in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":"):
         candidate = posixpath.join(folder or ".", command)
-        try:
-            read_head(container, candidate, 0)
-        except FileProblem:
-            continue
-        return candidate
+        if regular_file(container, candidate):
+            return candidate
     raise FileProblem(f"{command}: not found on the container's PATH")
