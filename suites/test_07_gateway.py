@@ -49,7 +49,6 @@ def test_version_hidden(gateway_response):
     assert not revealing, f"gateway: expected a Server header without a version, found {revealing}"
 
 
-@pytest.mark.floods  # every other login from this address gets 429 meanwhile
 @pytest.mark.control("GW-04", severity="medium", claims=["P4", "Z10"])
 def test_cors_only_configured_origins(stack, gateway_listeners):
     """CORS allows the configured origins and no other, on preflights and on real answers alike, on every listener.

@@ -59,6 +59,7 @@ def _limit_held(listener, rate: int, burst: int, what: str, method: str, path: s
     time.sleep(burst / rate + 1)
 
 
+@pytest.mark.floods  # every other login from this address gets 429 meanwhile
 @pytest.mark.control("GW-03", severity="high", claims=["P4", "Z4", "Z10"])
 def test_login_rate_limited(stack, gateway_listeners):
     """Login answers 429 past the configured rate and burst, and no sooner than they allow, from one address whatever
