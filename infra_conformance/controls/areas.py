@@ -28,11 +28,11 @@ AREAS = (
     Area("RLS", "Row-level security", ("test_04_row_level_security", "test_04_tenant_writes", "test_04_tenant_api",
                                        "test_04_tenant_data_paths")),
     Area("RDS", "Redis", ("test_05_redis",)),
-    Area("API", "API", ("test_06_api", "test_06_api_hostile")),
+    Area("API", "API", ("test_06_api", "test_06_api_hostile", "test_06_api_tokens")),
     Area("GW", "Gateway", ("test_07_gateway", "test_07_gateway_limits")),
     Area("ARCH", "Architecture", ("test_08_architecture",)),
     Area("BUD", "Raspberry Pi 4 budgets", ("test_09_budgets",), budgets=True),
-    Area("RES", "Resilience", ("test_11_resilience",)),
+    Area("RES", "Resilience", ("test_11_resilience", "test_11_restart")),
     Area("BAK", "Backups", ("test_12_backups",)),
     Area("PRF", "Compose profiles", ("test_13_compose_profiles",)),
 )
