@@ -1,4 +1,4 @@
-"""Faults: PostgreSQL killed during writes and Redis killed; nothing acknowledged is lost, and the API answers clearly meanwhile.
+"""Faults: PostgreSQL killed during writes, Redis killed; nothing acknowledged is lost, and the API answers 503.
 
 These controls are ``destructive``: each restores what it breaks, and they run after every control that is not
 (``fixtures.collection.run_order``), because the session's database connection does not survive them and the stack's
