@@ -44,7 +44,7 @@ scale: setup ## The suite's own cost per service: generated stacks of 5, 20 and 
 test: export PYTHONDONTWRITEBYTECODE =
 test: setup ## The suite's own tests: unit, hostile input, mutants red, then the green stacks alone
 	@rm -rf $(REPORTS)/selftest-mutants  # one entry per mutant, merged into selftest-mutants.json by each phase
-	$(PYTEST) tests infra_conformance --doctest-modules -m "not timing and not arm64" -n 5 --dist worksteal \
+	$(PYTEST) tests infra_conformance --doctest-modules -m "not timing and not arm64" -n 5 --dist worksteal --calibrate-once \
 	  --reports-dir $(REPORTS) $(PYTEST_ARGS)
 	$(PYTEST) tests -m timing --reports-dir $(REPORTS) $(PYTEST_ARGS)
 

@@ -16,6 +16,7 @@ import pytest
 
 from infra_conformance.engine.compose import PROJECT_LABEL, SUITE_LABEL
 from infra_conformance.engine.daemon import labelled, remove_images
+from infra_conformance.measure import emulation
 
 ROOT = Path(__file__).parents[1]
 TOO_BUSY = "the host was too busy to judge"  # the suite's exit-3 line when contention voids a budget
@@ -77,13 +78,17 @@ def docker_client():
 
 
 @pytest.fixture
-def run_suite(tmp_path, docker_client):
+def run_suite(tmp_path, docker_client, pytestconfig):
     """Run ``pytest suites`` with extra arguments; returns a Run and checks nothing was left behind."""
     projects, runs = [], itertools.count()
+    score = _calibrated_once(pytestconfig)
 
     def run(*args: str, env: dict | None = None, timeout_s: int = 900, keep_images: bool = True) -> Run:
         """``keep_images``: the run leaves its images (this fixture removes them afterwards, and only them);
-        False: the run removes them itself, and that is checked."""
+        False: the run removes them itself, and that is checked. With --calibrate-once, a run that names no
+        score of its own gets the session's."""
+        if score is not None and "--pi-host-score" not in args:
+            args = (*args, "--pi-host-score", f"{score:.1f}")
         reports = tmp_path / f"reports-{next(runs)}"  # unique even when two runs start at once
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
                 "--reports-dir", str(reports), *(["--keep-images"] if keep_images else []), *args]
@@ -152,6 +157,37 @@ def mutant_results(pytestconfig):
     directory = Path(pytestconfig.getoption("reports_dir")) / "selftest-mutants"
     directory.mkdir(parents=True, exist_ok=True)
     return lambda entry: (directory / f"{entry['name']}.json").write_text(json.dumps(entry, indent=2) + "\n")
+
+
+SCORE_KEY, SCORE_INPUT = pytest.StashKey[float](), "conformance_pi_host_score"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--calibrate-once", action="store_true",
+                     help="measure the Pi calibration once, before any worker boots a stack, and give its score to "
+                          "every suite run that names none (--pi-host-score): under -n, beside other boots, each "
+                          "run's own sysbench would read the host as slower and spend up to 15 s of a core on it")
+
+
+def pytest_configure(config):
+    if _controller(config) and config.getoption("calibrate_once") and not config.option.collectonly:
+        config.stash[SCORE_KEY] = emulation.calibrate().events_per_s
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist: each worker gets the controller's score."""
+    node.workerinput[SCORE_INPUT] = node.config.stash.get(SCORE_KEY, None)
+
+
+def pytest_report_header(config):
+    if (score := config.stash.get(SCORE_KEY, None)) is not None:
+        return f"Pi calibration, measured once for every suite run: {score:.1f} sysbench events/s (--calibrate-once)"
+    return None
+
+
+def _calibrated_once(config) -> float | None:
+    return config.workerinput.get(SCORE_INPUT) if hasattr(config, "workerinput") else config.stash.get(SCORE_KEY, None)
 
 
 def _controller(config) -> bool:
