@@ -6,8 +6,8 @@ database connection does not survive it and the stack's published ports change.
 
 import pytest
 
+from infra_conformance.plugins.clients import assert_tables_as_before
 from infra_conformance.plugins.http_clients import assert_login_works, create_probe_row
-from infra_conformance.probes.checksums import differences
 
 
 @pytest.mark.destructive
@@ -32,9 +32,6 @@ def test_stack_stopped_and_started_keeps_its_data(stack, checksums_now, http, re
     before = checksums_now()
     assert any(rows for rows, _ in before.values()), "the database holds no rows: there is nothing to compare"
     stack.recreate()
-    after = checksums_now()
-    changed = differences(before, after)
-    record_property("rows_compared", sum(rows for rows, _ in before.values()))
-    assert not changed, f"after down and up, expected every table unchanged, found {'; '.join(changed[:5])}"
+    assert_tables_as_before(before, checksums_now(), record_property, "down and up")
     if api:
         assert_login_works(stack, http)

@@ -13,6 +13,7 @@ import zlib
 
 import pytest
 
+from infra_conformance.plugins.clients import assert_tables_as_before
 from infra_conformance.plugins.collection import skip_not_applicable
 from infra_conformance.plugins.http_clients import assert_login_works, create_probe_row
 from infra_conformance.probes.backups import BackupTool, dumped_rows, last_words
@@ -200,9 +201,6 @@ def test_round_trip_into_a_fresh_stack(stack, backups, checksums_now, http, reco
     restored = backups.restore(path, confirmed=True)
     assert restored.returncode == 0, (f"restore --yes {path} into a fresh stack: expected exit 0, found "
                                       f"{restored.returncode}: {last_words(restored)}")
-    after = checksums_now()
-    changed = differences(before, after)
-    record_property("rows_compared", sum(rows for rows, _ in before.values()))
-    assert not changed, f"after the round trip, expected every table as backed up, found {'; '.join(changed[:5])}"
+    assert_tables_as_before(before, checksums_now(), record_property, "the round trip")
     if api:
         assert_login_works(stack, http)
