@@ -81,14 +81,13 @@ def docker_client():
 def run_suite(tmp_path, docker_client, pytestconfig):
     """Run ``pytest suites`` with extra arguments; returns a Run and checks nothing was left behind."""
     projects, runs = [], itertools.count()
-    score = _calibrated_once(pytestconfig)
 
     def run(*args: str, env: dict | None = None, timeout_s: int = 900, keep_images: bool = True) -> Run:
         """``keep_images``: the run leaves its images (this fixture removes them afterwards, and only them);
         False: the run removes them itself, and that is checked. With --calibrate-once, a run that names no
         score of its own gets the session's."""
-        if score is not None and "--pi-host-score" not in args:
-            args = (*args, "--pi-host-score", f"{score:.1f}")
+        if "--pi-host-score" not in args:
+            args = (*args, *calibrated_once(pytestconfig))
         reports = tmp_path / f"reports-{next(runs)}"  # unique even when two runs start at once
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:cacheprovider",
                 "--reports-dir", str(reports), *(["--keep-images"] if keep_images else []), *args]
@@ -186,8 +185,10 @@ def pytest_report_header(config):
     return None
 
 
-def _calibrated_once(config) -> float | None:
-    return config.workerinput.get(SCORE_INPUT) if hasattr(config, "workerinput") else config.stash.get(SCORE_KEY, None)
+def calibrated_once(config) -> list[str]:
+    """``--pi-host-score`` and the session's score, for a suite run; nothing without --calibrate-once."""
+    score = config.workerinput.get(SCORE_INPUT) if hasattr(config, "workerinput") else config.stash.get(SCORE_KEY, None)
+    return [] if score is None else ["--pi-host-score", f"{score:.1f}"]
 
 
 def _controller(config) -> bool:

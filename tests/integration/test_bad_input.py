@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, leftovers, remove_project_images
+from tests.conftest import ROOT, calibrated_once, leftovers, remove_project_images
 
 
 def _one_line_error(run, text: str) -> None:
@@ -91,14 +91,16 @@ PHASES = {
 @pytest.mark.parametrize("phase, signum", [("build", signal.SIGINT), ("boot", signal.SIGTERM),
                                            ("controls", signal.SIGINT), ("load", signal.SIGTERM)],
                          ids=["build-SIGINT", "boot-SIGTERM", "controls-SIGINT", "load-SIGTERM"])
-def test_a_signal_in_each_phase_and_in_the_cleanup_leaves_nothing_behind(docker_client, tmp_path, phase, signum):
+def test_a_signal_in_each_phase_and_in_the_cleanup_leaves_nothing_behind(docker_client, tmp_path, phase, signum,
+                                                                         pytestconfig):
     """A signal while the run builds, boots, runs controls or runs the load, and another while it is taken down,
     leave no container, network, volume or secret of the run behind."""
     scratch = tmp_path / "tmp"  # the run's own TMPDIR: its secrets folder
     scratch.mkdir()
     extra, begun = PHASES[phase]
     suite = subprocess.Popen([sys.executable, "-m", "pytest", "suites", "-p", "no:cacheprovider", *extra,
-                              "--pi-emulation", "off", "--keep-images", "--reports-dir", str(tmp_path / "reports")],
+                              "--pi-emulation", "off", "--keep-images", "--reports-dir", str(tmp_path / "reports"),
+                              *calibrated_once(pytestconfig)],
                              cwd=ROOT, start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)},
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines, reached = [], threading.Event()
