@@ -170,7 +170,10 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     if _controller(config) and config.getoption("calibrate_once") and not config.option.collectonly:
-        config.stash[SCORE_KEY] = emulation.calibrate().events_per_s
+        try:
+            config.stash[SCORE_KEY] = emulation.calibrate().events_per_s
+        except emulation.EmulationError as error:
+            raise pytest.UsageError(f"--calibrate-once: {error}") from None
 
 
 @pytest.hookimpl(optionalhook=True)
