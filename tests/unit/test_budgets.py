@@ -10,6 +10,7 @@ import pytest
 from infra_conformance.measure import emulation, load, stability, throttling
 from infra_conformance.measure.budgets import Budget, describe
 from infra_conformance.measure.emulation import (
+    CALIBRATION_SPREAD,
     PI4_EVENTS_PER_S_1_THREAD,
     Calibration,
     calibrate,
@@ -75,14 +76,24 @@ def test_calibration_repeats_a_round_until_its_runs_agree(monkeypatch):
     monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: next(scores))
     found = calibrate()
     assert (found.events_per_s, found.runs, found.source) == (4000, (4000, 4010, 3990, 4005, 3995), "measured")
-    assert found.conditions()["calibration_spread"] == 0.005
+    assert found.conditions()["calibration_spread"] == 0.003  # (4005 - 3995) / 4000
 
 
 def test_calibration_keeps_the_steadiest_round_when_none_agree(monkeypatch):
-    rounds = [[3000, 4000, 5000, 4000, 4000], [3900, 4300, 4000, 4000, 4000], [3000, 5000, 4000, 4000, 4000]]
+    rounds = [[3000, 3600, 4000, 4400, 5000], [3700, 4250, 4000, 3800, 4300], [3000, 3500, 4000, 4500, 5000]]
     scores = iter(score for one in rounds for score in one)
     monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: next(scores))
-    assert calibrate().runs == (3900, 4300, 4000, 4000, 4000)
+    assert calibrate().runs == (3700, 4250, 4000, 3800, 4300)
+
+
+def test_one_jittery_run_does_not_repeat_a_round_but_a_busy_host_does(monkeypatch):
+    """Rounds measured on this machine (2026-12-07): quiet, 6.1 % from lowest to highest but 1.5 % between the
+    quartiles; beside two busy sysbench threads, 12.7 % between the quartiles."""
+    quiet, busy = (2937, 3047, 3003, 3040, 3124), (1862, 2189, 2139, 2004, 1885)
+    scores = iter(quiet)
+    monkeypatch.setattr(emulation, "host_events_per_s", lambda seconds: next(scores))
+    assert calibrate().runs == quiet
+    assert Calibration(2004, busy).spread > CALIBRATION_SPREAD
 
 
 def test_a_given_host_score_runs_no_benchmark(monkeypatch):
