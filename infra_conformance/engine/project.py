@@ -68,15 +68,15 @@ class Stack:
             return found[0]
         profiles = self.profile.every_service[service].compose_profiles
         compose = replace(self.compose, env={**self.compose.env, "COMPOSE_PROFILES": ",".join(profiles)})
-        for attempt in (1, 2):  # another pytest-xdist worker may create it, or a dependency, at the same moment
+        attempts = 3  # another pytest-xdist worker may create it, or a dependency, at the same moment
+        for attempt in range(1, attempts + 1):
             try:
                 compose.run("create", "--no-recreate", service, timeout_s=900)
-                break
             except ComposeError:
-                if self.containers(service):
-                    break
-                if attempt == 2:
+                if attempt == attempts and not self.containers(service):
                     raise
+            if found := self.containers(service):  # looked for after every try: under -n 2, CTR-12[admin] once found
+                return found[0]  # none right after a create that ended without an error
         return self.container(service)
 
     def port(self, service: str, container_port: int) -> int:
