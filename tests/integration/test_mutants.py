@@ -22,6 +22,7 @@ def _param(mutant: Mutant):
 
 
 @pytest.mark.slow
+@pytest.mark.mutant
 @pytest.mark.parametrize("mutant", [_param(m) for m in all_mutants()])
 def test_mutant_is_killed(mutant, tmp_path, run_suite, run_judged, mutant_results, docker_client):
     try:  # the reference files its patches change, patched: what its overlays mount
