@@ -80,6 +80,9 @@ def describe(conditions: dict) -> str:
 
     >>> describe({"users": 100, "duration_s": 60, "pi_emulation": True})
     '100 users, 60 s, Pi emulation'
+    >>> describe({"pi_emulation": True, "time_dilation": 2.225}), describe({"pi_emulation": True,
+    ...                                                                     "emulation_method": "CFS quota"})
+    ('Pi emulation by time dilation ×2.225', 'Pi emulation by CPU quota')
     >>> describe({"pi_emulation": True, "throttling": {"api": {"throttled_periods": 9, "throttled_share": 0.3,
     ...                                                         "throttled_s": 2.5}}})
     'Pi emulation, CPU quota froze api in 30 % of its periods (2.5 s)'
@@ -89,7 +92,7 @@ def describe(conditions: dict) -> str:
     contention = conditions.get("contention") or {}
     parts = [f"{conditions['users']} users" if "users" in conditions else "",
              f"{conditions['duration_s']} s" if "duration_s" in conditions else "",
-             "Pi emulation" if conditions.get("pi_emulation") else "no Pi emulation"]
+             ("Pi emulation" + _method(conditions)) if conditions.get("pi_emulation") else "no Pi emulation"]
     if "throttling" in conditions:
         parts.append(throttling.describe(conditions["throttling"]))
     if "summary" in contention:  # measured here, not on a remote engine's host
@@ -97,6 +100,12 @@ def describe(conditions: dict) -> str:
                   f"{contention['stack_steal_share'] * 100:.0f} % of the stack's CPUs stolen"
                   + (" (too much to compare run to run)" if contention.get("blurred") else "")]
     return ", ".join(p for p in parts if p)
+
+
+def _method(conditions: dict) -> str:
+    if "time_dilation" in conditions:
+        return f" by time dilation ×{conditions['time_dilation']:g}"
+    return " by CPU quota" if "emulation_method" in conditions else ""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Locust is never imported here: it patches the whole process with gevent.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra_conformance.engine.daemon import service_of
+from infra_conformance.measure import dilated_load
 from infra_conformance.measure.budgets import Window
 from infra_conformance.measure.stats import memory_bytes
 
@@ -40,20 +42,40 @@ class LoadResult:
     files: list[str] = field(default_factory=list)
     history: list[list[float]] = field(default_factory=list)  # seconds, users, req/s, p50, p95, p99, failures
     window: Window = field(default_factory=Window)  # contention and throttling meanwhile (fixtures/measuring.py)
+    rate_limited: int = 0  # requests that failed with 429
+
+    def dilated(self, factor: float) -> LoadResult:
+        """As the emulated Pi would see it under time dilation: the latencies ``factor`` times as long, the request
+        rate ``factor`` times lower.
+
+        >>> LoadResult(1, 1, 10, 0, 20.0, 10.0, 6.0, 1.0, 0, history=[[0, 1, 6.0, 10, 20, 30, 0]]).dilated(2.0).history
+        [[0, 1, 3.0, 20.0, 40.0, 60.0, 0]]
+        """
+        history = [[*row[:2], row[2] / factor, *(value * factor for value in row[3:6]), *row[6:]]
+                   for row in self.history]
+        return dataclasses.replace(self, p95_ms=self.p95_ms * factor, p50_ms=self.p50_ms * factor,
+                                   rps=self.rps / factor, history=history)
 
 
 def locust_argv(locustfile: Path, host: str, users: int, spawn_rate: float, run_time_s: int,
-                prefix: Path, cpus: str = "", workers: int = 0) -> list[str]:
+                prefix: Path, cpus: str = "", workers: int = 0, dilation: float = 1.0) -> list[str]:
     """The locust command line, pinned to ``cpus`` with taskset when given.
 
     ``workers`` > 0 runs locust's master with that many local worker processes
-    (``--processes``); the CSV and HTML are the master's aggregate.
+    (``--processes``); the CSV and HTML are the master's aggregate. ``dilation`` other than 1 loads
+    ``dilated_load`` beside the locustfile, so that every user waits that many times less.
     """
-    argv = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", host,
+    files = str(locustfile)
+    if dilation != 1.0:
+        if "," in files:
+            raise LoadError(f"the locustfile's path has a comma, which locust reads as a second file: {files}")
+        files += f",{dilated_load.__file__}"
+    argv = [sys.executable, "-m", "locust", "-f", files, "--headless", "--host", host,
             "-u", str(users), "-r", str(spawn_rate), "-t", f"{run_time_s}s", "--reset-stats",
             "--csv", str(prefix), "--html", f"{prefix}.html", "--only-summary", "--loglevel", "WARNING",
             "--csv-full-history", "--exit-code-on-error", "0"]  # failed requests are the budget's to judge
     argv += ["--processes", str(workers)] if workers else []
+    argv += [dilated_load.OPTION, f"{dilation:g}"] if dilation != 1.0 else []
     return (["taskset", "-c", cpus] if cpus and shutil.which("taskset") else []) + argv
 
 
@@ -64,6 +86,14 @@ def aggregated(stats_csv: Path) -> dict:
             if row["Name"] == "Aggregated":
                 return row
     raise LoadError(f"{stats_csv} has no Aggregated row")
+
+
+def rate_limited(failures_csv: Path) -> int:
+    """How many requests failed with status 429, from locust's ``*_failures.csv``."""
+    if not failures_csv.is_file():
+        return 0
+    with failures_csv.open(newline="") as handle:
+        return sum(int(row["Occurrences"]) for row in csv.DictReader(handle) if "429" in row["Error"])
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -130,7 +160,7 @@ def run_locust(argv: list[str], env: dict, users: int, duration_s: int, prefix: 
         p95_ms=float(row["95%"]), p50_ms=float(row["50%"]), rps=float(row["Requests/s"]),
         generator_cpu_percent=round(100 * cpu / elapsed, 1), returncode=process.returncode,
         files=sorted(str(p) for p in prefix.parent.glob(f"{prefix.name}*")),
-        history=history(Path(f"{prefix}_stats_history.csv")))
+        history=history(Path(f"{prefix}_stats_history.csv")), rate_limited=rate_limited(Path(f"{prefix}_failures.csv")))
 
 
 def _tell(progress, history_csv: Path, elapsed_s: float) -> None:

@@ -27,12 +27,25 @@ def test_stack_and_generator_get_different_cpus(count, expected):
     assert split_cpus(count) == expected
 
 
-def test_plan_scales_each_service_to_pi_speed():
-    result = plan(True, {"api": 1.0, "redis": 0.5}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2)
+def test_a_quota_scales_each_service_to_pi_speed():
+    result = plan(True, {"api": 1.0, "redis": 0.5}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2,
+                  method="quota")
     assert result.pi_cores_per_host_core == pytest.approx(3.0)
     assert result.env == {"PI_CPUS_API": "0.333", "PI_CPUS_REDIS": "0.167", "PI_CPUSET": "1"}
     assert (result.stack_cpus, result.load_cpus) == ("1", "0")
     assert result.conditions()["pi_emulation"] is True
+    assert (result.dilation, result.dilated(0.1)) == (1.0, 0.1)
+
+
+def test_time_dilation_keeps_each_services_limit_and_scales_time():
+    result = plan(True, {"api": 1.0, "redis": 0.5}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2)
+    assert result.env == {"PI_CPUS_API": "1.000", "PI_CPUS_REDIS": "0.500", "PI_CPUSET": "1"}
+    assert result.dilation == pytest.approx(3.0) and result.dilated(0.1) == pytest.approx(0.3)
+    assert result.conditions()["emulation_method"].startswith("time dilation")
+    assert result.conditions()["time_dilation"] == 3.0
+    assert "the stack refused 2 requests with 429" in uncertainty({}, result, rate_limited=2)
+    assert not uncertainty({}, plan(True, {"api": 1.0}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2,
+                                    method="quota"), rate_limited=2)  # at the Pi's own rate, a 429 is the stack's
 
 
 def test_plan_never_speeds_up_a_host_slower_than_a_pi():
@@ -43,14 +56,16 @@ def test_plan_never_speeds_up_a_host_slower_than_a_pi():
 REFERENCE_CPUS = {"postgres": 1.0, "redis": 0.5, "api": 1.0, "gateway": 0.5}  # compose/compose.yaml, in Pi 4 cores
 
 
-@pytest.mark.parametrize("cpu_count, score, short", [
-    (2, 3289.0, True),   # this machine: one stack CPU worth 2.2 Pi cores, for limits that add up to 3
-    (2, 4500.0, False),  # one stack CPU worth 3.04 Pi cores
-    (4, 3289.0, False),  # a four-core runner: three stack CPUs
-    (1, 3289.0, True),   # one CPU, shared with the load generator
+@pytest.mark.parametrize("method, cpu_count, score, short", [
+    ("quota", 2, 3289.0, True),   # this machine: one stack CPU worth 2.2 Pi cores, for limits that add up to 3
+    ("quota", 2, 4500.0, False),  # one stack CPU worth 3.04 Pi cores
+    ("quota", 4, 3289.0, False),  # a four-core runner: three stack CPUs
+    ("quota", 1, 3289.0, True),   # one CPU, shared with the load generator
+    ("dilation", 2, 4500.0, True),   # one stack CPU, under a load 3.04 times as fast: one Pi core's worth
+    ("dilation", 4, 3289.0, False),  # three stack CPUs: three Pi cores' worth
 ])
-def test_an_emulated_pi_smaller_than_the_stack_needs_makes_a_latency_uncertain(cpu_count, score, short):
-    emulated = plan(True, REFERENCE_CPUS, Calibration(score), cpu_count=cpu_count)
+def test_an_emulated_pi_smaller_than_the_stack_needs_makes_a_latency_uncertain(method, cpu_count, score, short):
+    emulated = plan(True, REFERENCE_CPUS, Calibration(score), cpu_count=cpu_count, method=method)
     assert emulated.needed_pi_cores == 3.0
     assert bool(emulated.shortfall()) is short
     assert bool(uncertainty({}, emulated)) is short
@@ -58,7 +73,8 @@ def test_an_emulated_pi_smaller_than_the_stack_needs_makes_a_latency_uncertain(c
 
 
 def test_the_needed_cores_are_at_most_a_pi_4s_and_unemulated_runs_have_no_doubt():
-    many = plan(True, {f"s{n}": 1.0 for n in range(6)}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2)
+    many = plan(True, {f"s{n}": 1.0 for n in range(6)}, Calibration(3 * PI4_EVENTS_PER_S_1_THREAD), cpu_count=2,
+                method="quota")
     assert (many.needed_pi_cores, many.pi_cores) == (4.0, pytest.approx(3.0))
     assert "fewer than the 4 that" in many.shortfall()
     assert not plan(False, REFERENCE_CPUS, Calibration(1000.0)).shortfall()
@@ -116,6 +132,23 @@ def test_locust_command_line_is_pinned_and_headless(tmp_path):
     assert argv[argv.index("--host") + 1] == "http://127.0.0.1:8080"
     assert {"--headless", "--reset-stats", "--only-summary"} <= set(argv)
     assert argv[argv.index("-u") + 1:argv.index("-u") + 6] == ["100", "-r", "8", "-t", "73s"]
+
+
+def test_a_dilated_load_loads_the_wait_divider_beside_the_locustfile(tmp_path):
+    argv = locust_argv(tmp_path / "crm.py", "http://127.0.0.1:8080", 100, 4, 85, tmp_path / "locust", dilation=2.5)
+    assert argv[argv.index("-f") + 1] == f"{tmp_path / 'crm.py'},{load.dilated_load.__file__}"
+    assert argv[argv.index("--time-dilation") + 1] == "2.5"
+    assert "--time-dilation" not in locust_argv(tmp_path / "crm.py", "http://x", 1, 1, 1, tmp_path / "locust")
+    with pytest.raises(LoadError, match="comma"):
+        locust_argv(tmp_path / "a,b.py", "http://x", 1, 1, 1, tmp_path / "locust", dilation=2.0)
+
+
+def test_rate_limited_requests_are_counted_from_the_failures(tmp_path):
+    failures = tmp_path / "locust_failures.csv"
+    failures.write_text('Method,Name,Error,Occurrences\nPOST,/auth/login,"HTTPError(\'429 Client Error: Too Many '
+                        'Requests for url: /auth/login\')",35\nGET,/api/clients,"HTTPError(\'500 Server Error\')",2\n')
+    assert load.rate_limited(failures) == 35
+    assert load.rate_limited(tmp_path / "absent.csv") == 0
 
 
 def test_aggregated_row(tmp_path):
