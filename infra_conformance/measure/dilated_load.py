@@ -16,19 +16,23 @@ def add_option(parser) -> None:
 
 
 def dilate(environment, **_kwargs) -> None:
-    """Make each user class wait ``1/K`` as long between its tasks.
+    """Make each user class wait ``1/K`` as long between its tasks, once: a subclass that inherits its waits from
+    another user class is not divided again.
 
     >>> class Environment: parsed_options, user_classes = type("Options", (), {"time_dilation": 2.0}), []
     >>> class User: wait_time = lambda self: 3.0
-    >>> Environment.user_classes.append(User); dilate(Environment); User().wait_time()
-    1.5
+    >>> class Admin(User): pass
+    >>> Environment.user_classes += [User, Admin]; dilate(Environment); User().wait_time(), Admin().wait_time()
+    (1.5, 1.5)
     """
     factor = getattr(environment.parsed_options, "time_dilation", 1.0)
     if factor == 1.0:
         return
     for user in environment.user_classes:
         waits = user.wait_time
-        user.wait_time = lambda self, waits=waits: waits(self) / factor
+        if not getattr(waits, "dilated", False):
+            user.wait_time = lambda self, waits=waits: waits(self) / factor
+            user.wait_time.dilated = True
 
 
 if "locust" in sys.modules:  # loaded by locust
