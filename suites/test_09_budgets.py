@@ -194,8 +194,7 @@ def test_cpu_under_load_within_budget(stack, load_run, emulation_plan, record_bu
         "CPU: no calibration to convert host CPU into Pi 4 cores; install sysbench (scripts/setup.sh)")
     unsampled = sorted(set(stack.profile.services) - set(sampler.cpu_cores))
     assert not unsampled, f"CPU under load: no CPU samples from {', '.join(unsampled)} at full load"
-    per_core = emulation_plan.pi_cores_per_host_core / emulation_plan.dilation  # dilated: the load came faster
-    pi_cores = {s: cores * per_core for s, cores in sampler.cpu_cores.items()}
+    pi_cores = {s: cores * emulation_plan.pi_cores_per_busy_host_core for s, cores in sampler.cpu_cores.items()}
     percent = 100 * sum(pi_cores.values()) / PI4_CORES
     budget = record_budget(budgets.CPU_UNDER_LOAD, percent, details={s: round(c, 3) for s, c in pi_cores.items()},
                            users=result.users, duration_s=result.duration_s, window=result.window)

@@ -68,15 +68,17 @@ class Stack:
             return found[0]
         profiles = self.profile.every_service[service].compose_profiles
         compose = replace(self.compose, env={**self.compose.env, "COMPOSE_PROFILES": ",".join(profiles)})
-        attempts = 3  # another pytest-xdist worker may create it, or a dependency, at the same moment
-        for attempt in range(1, attempts + 1):
+        failed = None
+        for _ in range(3):  # another pytest-xdist worker may create it, or a dependency, at the same moment
             try:
                 compose.run("create", "--no-recreate", service, timeout_s=900)
-            except ComposeError:
-                if attempt == attempts and not self.containers(service):
-                    raise
+                failed = None
+            except ComposeError as error:
+                failed = error
             if found := self.containers(service):  # looked for after every try: under -n 2, CTR-12[admin] once found
                 return found[0]  # none right after a create that ended without an error
+        if failed:
+            raise failed
         return self.container(service)
 
     def port(self, service: str, container_port: int) -> int:
